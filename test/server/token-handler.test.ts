@@ -1,0 +1,552 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { inspect } from 'node:util';
+import { SignJWT, generateKeyPair } from 'jose';
+import { TokenIssueError, accessKeyExchange, createTokenHandler, toNodeListener } from '../../src/server/index.js';
+import type { IssuedToken, TokenHandlerOptions, TokenIssuer, WebHandler } from '../../src/server/index.js';
+
+const ACCESS_ID = 'acc_demo_id';
+const ACCESS_KEY = 'sk_live_very_secret_value';
+
+// --- servers -------------------------------------------------------------------------------------------------------
+
+const servers: http.Server[] = [];
+
+async function listen(listener: http.RequestListener): Promise<string> {
+  const server = http.createServer(listener);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+after(async () => {
+  await Promise.all(
+    servers.map((server) => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    }),
+  );
+});
+
+// --- the fake vendor -----------------------------------------------------------------------------------------------
+
+interface VendorCall {
+  method: string | undefined;
+  url: string | undefined;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** Resolves when the connection closed before the vendor answered (the host aborted the call). */
+  abandoned: Promise<void>;
+}
+
+type VendorBehaviour = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
+
+let vendorBehaviour: VendorBehaviour = (_req, res) => res.end();
+const vendorCalls: VendorCall[] = [];
+let onVendorCall: ((call: VendorCall) => void) | undefined;
+
+const vendorOrigin = await listen(async (req, res) => {
+  let body = '';
+  for await (const chunk of req) body += chunk;
+  const abandoned = new Promise<void>((resolve) =>
+    res.once('close', () => {
+      if (!res.writableFinished) resolve();
+    }),
+  );
+  const call: VendorCall = { method: req.method, url: req.url, headers: req.headers, body, abandoned };
+  vendorCalls.push(call);
+  onVendorCall?.(call);
+  vendorBehaviour(req, res, body);
+});
+const vendorTokenUrl = `${vendorOrigin}/token`;
+
+const { privateKey } = await generateKeyPair('ES256');
+
+async function signVendorJwt(ttlSeconds = 900): Promise<{ jwt: string; exp: number }> {
+  const iat = Math.floor(Date.now() / 1000);
+  const jwt = await new SignJWT({ sub: 'u1' })
+    .setProtectedHeader({ alg: 'ES256', kid: 'vendor-1' })
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    .sign(privateKey);
+  return { jwt, exp: iat + ttlSeconds };
+}
+
+function answerJson(status: number, body: unknown): VendorBehaviour {
+  return (_req, res) => {
+    res.writeHead(status, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+}
+
+// --- the host ------------------------------------------------------------------------------------------------------
+
+function exchange(timeoutMs = 2000): TokenIssuer<unknown> {
+  return accessKeyExchange({ url: vendorTokenUrl, accessId: ACCESS_ID, accessKey: ACCESS_KEY, timeoutMs });
+}
+
+interface Host {
+  url: string;
+  logs: string[];
+}
+
+async function startHost(options: Partial<TokenHandlerOptions<{ id: string }>> = {}): Promise<Host> {
+  const logs: string[] = [];
+  const handler = createTokenHandler<{ id: string }>({
+    authorize: () => ({ id: 'u1' }),
+    issue: exchange(),
+    logger: { warn: (message) => logs.push(message) },
+    ...options,
+  });
+  return { url: `${await listen(toNodeListener(handler))}/api/widget-token`, logs };
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+
+/** Every answer and every log line is checked for the access key, whatever the test is about. */
+async function ask(host: Host, init?: RequestInit, path = ''): Promise<Answer> {
+  const response = await fetch(host.url + path, init);
+  const text = await response.text();
+  assert.ok(!text.includes(ACCESS_KEY), 'a response body contains the access key');
+  for (const line of host.logs) assert.ok(!line.includes(ACCESS_KEY), 'a log line contains the access key');
+  return { status: response.status, headers: response.headers, text, json: text ? JSON.parse(text) : undefined };
+}
+
+function assertTokenHeaders(headers: Headers, date?: number): void {
+  assert.equal(headers.get('content-type'), 'application/json; charset=utf-8');
+  assert.equal(headers.get('cache-control'), 'no-store');
+  assert.equal(headers.get('pragma'), 'no-cache');
+  assert.equal(headers.get('x-content-type-options'), 'nosniff');
+  assert.ok(headers.get('date'), 'Date header');
+  if (date !== undefined) assert.equal(headers.get('date'), new Date(date).toUTCString());
+}
+
+// --- createTokenHandler --------------------------------------------------------------------------------------------
+
+describe('answers 200 with the vendor token and no-cache headers', () => {
+  it('returns {embedToken, expiresAt} with expiresAt from the JWT and a Date header from now()', async () => {
+    const { jwt, exp } = await signVendorJwt();
+    vendorBehaviour = answerJson(200, { data: { embedToken: jwt } });
+    // Three hours ahead of the real clock: the header must come from now(), not from the runtime.
+    const serverNow = Math.floor(Date.now() / 1000) * 1000 + 3 * 3600_000;
+    const host = await startHost({ now: () => serverNow });
+    const calls = vendorCalls.length;
+
+    const answer = await ask(host, { headers: { Accept: 'application/json' } });
+
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.json, { embedToken: jwt, expiresAt: exp });
+    assertTokenHeaders(answer.headers, serverNow);
+    assert.deepEqual(host.logs, []);
+
+    assert.equal(vendorCalls.length, calls + 1);
+    const call = vendorCalls.at(-1)!;
+    assert.equal(call.method, 'POST');
+    assert.equal(call.url, '/token');
+    assert.equal(call.headers['content-type'], 'application/json');
+    assert.equal(call.headers.accept, 'application/json');
+    assert.deepEqual(JSON.parse(call.body), { accessId: ACCESS_ID, accessKey: ACCESS_KEY });
+  });
+
+  it('answers POST as GET', async () => {
+    const { jwt } = await signVendorJwt();
+    vendorBehaviour = answerJson(200, { data: { embedToken: jwt } });
+    const answer = await ask(await startHost(), { method: 'POST' });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.json.embedToken, jwt);
+  });
+
+  it("prefers the issuer's expiresAt, and omits expiresAt for an opaque token", async () => {
+    const { jwt } = await signVendorJwt();
+    const explicit = await startHost({ issue: async () => ({ token: jwt, expiresAt: 2_000_000_000 }) });
+    assert.deepEqual((await ask(explicit)).json, { embedToken: jwt, expiresAt: 2_000_000_000 });
+
+    const opaque = await startHost({ issue: async () => ({ token: 'opaque-token-123' }) });
+    const answer = await ask(opaque);
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.json, { embedToken: 'opaque-token-123' });
+  });
+
+  it('takes claims from authorize only, never from the query or the body', async () => {
+    const users: unknown[] = [];
+    const host = await startHost({
+      issue: async (user) => {
+        users.push(user);
+        return { token: 'opaque' };
+      },
+    });
+    await ask(host, { method: 'POST', body: JSON.stringify({ id: 'admin' }) }, '?id=admin&user=admin');
+    assert.deepEqual(users, [{ id: 'u1' }]);
+  });
+
+  it('passes request.signal to issue', async () => {
+    let seen: AbortSignal | undefined;
+    const handler = createTokenHandler({
+      authorize: () => ({ id: 'u1' }),
+      issue: async (_user, { signal }) => {
+        seen = signal;
+        return { token: 'opaque' };
+      },
+    });
+    const request = new Request('http://localhost/api/widget-token');
+    await handler(request);
+    assert.equal(seen, request.signal);
+  });
+});
+
+describe('rejects other methods with 405 and Allow: GET, POST', () => {
+  for (const method of ['PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+    it(method, async () => {
+      let authorized = false;
+      const host = await startHost({
+        authorize: () => {
+          authorized = true;
+          return { id: 'u1' };
+        },
+      });
+      const answer = await ask(host, { method });
+      assert.equal(answer.status, 405);
+      assert.equal(answer.headers.get('allow'), 'GET, POST');
+      assert.equal(answer.json.error.code, 'method-not-allowed');
+      assertTokenHeaders(answer.headers);
+      assert.equal(authorized, false);
+    });
+  }
+});
+
+describe('answers 401 without calling issue when authorize finds no user', () => {
+  for (const nobody of [null, undefined]) {
+    it(`authorize → ${nobody}`, async () => {
+      let issued = 0;
+      const host = await startHost({
+        authorize: async () => nobody,
+        issue: async () => {
+          issued++;
+          return { token: 'never' };
+        },
+      });
+      const answer = await ask(host);
+      assert.equal(answer.status, 401);
+      assert.deepEqual(Object.keys(answer.json.error).sort(), ['code', 'message']);
+      assert.equal(answer.json.error.code, 'unauthorized');
+      assertTokenHeaders(answer.headers);
+      assert.equal(issued, 0);
+    });
+  }
+});
+
+describe('maps vendor failures to 502 and timeouts to 504', () => {
+  const cases: Array<{ name: string; vendor: VendorBehaviour; status: number; code: string; log: RegExp }> = [
+    {
+      name: 'vendor answers 401',
+      vendor: answerJson(401, { error: 'bad credentials' }),
+      status: 502,
+      code: 'vendor-failed',
+      log: /vendor-http.*401/,
+    },
+    {
+      name: 'vendor answers 500 echoing the request',
+      vendor: (_req, res, body) => {
+        res.writeHead(500, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ error: 'boom', request: JSON.parse(body) }));
+      },
+      status: 502,
+      code: 'vendor-failed',
+      log: /vendor-http.*500/,
+    },
+    {
+      name: 'vendor answers a body that is not JSON (quoting the key)',
+      vendor: (_req, res, body) => {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end(`<html>oops ${body}</html>`);
+      },
+      status: 502,
+      code: 'vendor-failed',
+      log: /vendor-response/,
+    },
+    {
+      name: 'vendor answers JSON without a token',
+      vendor: answerJson(200, { data: { embedToken: '' } }),
+      status: 502,
+      code: 'vendor-failed',
+      log: /vendor-response/,
+    },
+    {
+      name: 'vendor drops the connection',
+      vendor: (req) => req.socket.destroy(),
+      status: 502,
+      code: 'vendor-failed',
+      log: /vendor-network/,
+    },
+    {
+      name: 'vendor never answers',
+      vendor: () => {},
+      status: 504,
+      code: 'vendor-timeout',
+      log: /vendor-timeout/,
+    },
+  ];
+
+  for (const { name, vendor, status, code, log } of cases) {
+    it(name, { timeout: 5000 }, async () => {
+      vendorBehaviour = vendor;
+      const host = await startHost({ issue: exchange(150) });
+      const answer = await ask(host);
+      assert.equal(answer.status, status);
+      assert.equal(answer.json.error.code, code);
+      assert.equal(typeof answer.json.error.message, 'string');
+      assertTokenHeaders(answer.headers);
+      assert.equal(host.logs.length, 1);
+      assert.match(host.logs[0]!, log);
+    });
+  }
+
+  it('an issuer throwing anything else is a 502 whose log line holds no message', async () => {
+    const host = await startHost({
+      issue: async () => {
+        throw new Error(`custom issuer failed with ${ACCESS_KEY}`);
+      },
+    });
+    const answer = await ask(host);
+    assert.equal(answer.status, 502);
+    assert.equal(answer.json.error.code, 'vendor-failed');
+    assert.equal(host.logs.length, 1);
+    assert.doesNotMatch(host.logs[0]!, /custom issuer/);
+  });
+});
+
+describe('answers 500 when authorize throws', () => {
+  it('does not call issue and logs only the code', async () => {
+    let issued = 0;
+    const host = await startHost({
+      authorize: () => {
+        throw new Error(`session store down; config ${ACCESS_KEY}`);
+      },
+      issue: async () => {
+        issued++;
+        return { token: 'never' };
+      },
+    });
+    const answer = await ask(host);
+    assert.equal(answer.status, 500);
+    assert.equal(answer.json.error.code, 'internal');
+    assertTokenHeaders(answer.headers);
+    assert.equal(issued, 0);
+    assert.equal(host.logs.length, 1);
+    assert.match(host.logs[0]!, /internal/);
+  });
+});
+
+describe('createTokenHandler checks its options up front', () => {
+  it('throws TypeError when authorize or issue is not a function', () => {
+    const issue = async (): Promise<IssuedToken> => ({ token: 't' });
+    assert.throws(() => createTokenHandler({ authorize: undefined as never, issue }), TypeError);
+    assert.throws(() => createTokenHandler({ authorize: () => ({}), issue: 'nope' as never }), TypeError);
+    assert.throws(() => createTokenHandler(null as never), TypeError);
+  });
+});
+
+// --- accessKeyExchange ---------------------------------------------------------------------------------------------
+
+describe('accessKeyExchange never reveals the access key', () => {
+  const failures: Array<[string, VendorBehaviour, string, number | undefined]> = [
+    ['HTTP error echoing the request', (_req, res, body) => res.writeHead(403).end(body), 'vendor-http', 403],
+    ['non-JSON body quoting the request', (_req, res, body) => res.end(`not json ${body}`), 'vendor-response', 200],
+    ['no token', answerJson(200, { data: {} }), 'vendor-response', 200],
+    ['dropped connection', (req) => req.socket.destroy(), 'vendor-network', undefined],
+  ];
+  for (const [name, vendor, code, status] of failures) {
+    it(`${name} → ${code}`, async () => {
+      vendorBehaviour = vendor;
+      const error = await exchange()(undefined, { signal: new AbortController().signal }).then(
+        () => assert.fail('expected a TokenIssueError'),
+        (error: unknown) => error,
+      );
+      assert.ok(error instanceof TokenIssueError);
+      assert.equal(error.code, code);
+      assert.equal(error.status, status);
+      assert.ok(!inspect(error, { depth: 10 }).includes(ACCESS_KEY), 'the error or its cause shows the access key');
+    });
+  }
+
+  it('a JWT from the vendor comes back with its exp', async () => {
+    const { jwt, exp } = await signVendorJwt(60);
+    vendorBehaviour = answerJson(200, { data: { embedToken: jwt } });
+    const issued = await exchange()(undefined, { signal: new AbortController().signal });
+    assert.deepEqual(issued, { token: jwt, expiresAt: exp });
+  });
+
+  it('uses pick to find the token elsewhere in the JSON', async () => {
+    vendorBehaviour = answerJson(200, { token: 'qrvey-style' });
+    const issue = accessKeyExchange({
+      url: vendorTokenUrl,
+      accessId: ACCESS_ID,
+      accessKey: ACCESS_KEY,
+      pick: (json) => (json as { token?: unknown }).token,
+    });
+    assert.deepEqual(await issue(undefined, { signal: new AbortController().signal }), { token: 'qrvey-style' });
+  });
+});
+
+describe('accessKeyExchange checks its options at construction', () => {
+  const base = { url: 'https://vendor.example/token', accessId: ACCESS_ID, accessKey: ACCESS_KEY };
+  const rejected: Array<[string, Record<string, unknown>]> = [
+    ['an empty access key', { accessKey: '' }],
+    ['a whitespace access key', { accessKey: '  \t ' }],
+    ['a missing access key', { accessKey: undefined }],
+    ['an empty access id', { accessId: '' }],
+    ['plain http to a remote host', { url: `http://vendor.example/token?key=${ACCESS_KEY}` }],
+    ['a javascript: URL', { url: `javascript:fetch('${ACCESS_KEY}')` }],
+    ['a data: URL', { url: 'data:text/plain,hi' }],
+    ['a relative URL', { url: '/token' }],
+    ['credentials in the URL', { url: `https://user:${ACCESS_KEY}@vendor.example/token` }],
+    ['http on a lookalike host', { url: 'http://localhost.evil.example/token' }],
+    ['a zero timeout', { timeoutMs: 0 }],
+  ];
+  for (const [name, override] of rejected) {
+    it(`rejects ${name} with a TypeError that does not quote the key`, () => {
+      assert.throws(
+        () => accessKeyExchange({ ...base, ...override } as never),
+        (error: unknown) => {
+          assert.ok(error instanceof TypeError);
+          assert.ok(!error.message.includes(ACCESS_KEY));
+          return true;
+        },
+      );
+    });
+  }
+
+  it('names the option that is wrong', () => {
+    assert.throws(() => accessKeyExchange({ ...base, accessKey: ' ' }), /accessKey/);
+    assert.throws(() => accessKeyExchange({ ...base, accessId: '' }), /accessId/);
+    assert.throws(() => accessKeyExchange({ ...base, url: 'http://vendor.example' }), /url/);
+  });
+
+  for (const url of [
+    'https://vendor.example/token',
+    'http://localhost:8080/token',
+    'http://vendor.localhost/token',
+    'http://127.0.0.1/token',
+    'http://127.8.9.10/token',
+    'http://[::1]:3000/token',
+    new URL('https://vendor.example/token'),
+  ]) {
+    it(`accepts ${url}`, () => {
+      assert.equal(typeof accessKeyExchange({ ...base, url }), 'function');
+    });
+  }
+});
+
+describe('aborts the vendor call when the client goes away', () => {
+  it('the vendor sees its connection close and nothing is logged', { timeout: 5000 }, async () => {
+    vendorBehaviour = () => {}; // hang until the host gives up on us
+    const host = await startHost({ issue: exchange(10_000) });
+    const vendorCalled = new Promise<VendorCall>((resolve) => (onVendorCall = resolve));
+    const client = new AbortController();
+    const pending = fetch(host.url, { signal: client.signal });
+    const call = await vendorCalled;
+    onVendorCall = undefined;
+    client.abort();
+    await assert.rejects(pending, { name: 'AbortError' });
+    await call.abandoned;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(host.logs, []);
+  });
+});
+
+// --- toNodeListener ------------------------------------------------------------------------------------------------
+
+describe('toNodeListener', () => {
+  const nullHandler: WebHandler = () => null;
+  const throwingHandler: WebHandler = () => {
+    throw new Error(`handler failed with ${ACCESS_KEY}`);
+  };
+
+  it('calls next() when the handler answers null', async () => {
+    const listener = toNodeListener(nullHandler);
+    const url = await listen((req, res) => listener(req, res, (error) => res.end(`next(${String(error)})`)));
+    const response = await fetch(url);
+    assert.equal(await response.text(), 'next(undefined)');
+  });
+
+  it('answers 404 without next', async () => {
+    const response = await fetch(await listen(toNodeListener(nullHandler)));
+    assert.equal(response.status, 404);
+    assert.equal((await response.json()).error.code, 'not-found');
+  });
+
+  it('hands a thrown error to next(error), or answers a generic 500 without next', async () => {
+    const listener = toNodeListener(throwingHandler);
+    const withNext = await listen((req, res) =>
+      listener(req, res, (error) => res.end(error instanceof Error ? 'next(error)' : 'next()')),
+    );
+    assert.equal(await (await fetch(withNext)).text(), 'next(error)');
+
+    const response = await fetch(await listen(toNodeListener(throwingHandler)));
+    assert.equal(response.status, 500);
+    const text = await response.text();
+    assert.deepEqual(JSON.parse(text), { error: { code: 'internal', message: 'Internal server error.' } });
+  });
+
+  it('shows the handler the URL the client asked for under an Express-style mount', async () => {
+    const listener = toNodeListener((request) => new Response(request.url));
+    const url = await listen((req, res) => {
+      // What Express and connect do for `app.use('/api/widget-token', …)`.
+      Object.assign(req, { originalUrl: req.url });
+      req.url = '/?x=1';
+      listener(req, res);
+    });
+    const response = await fetch(`${url}/api/widget-token?x=1`);
+    assert.equal(await response.text(), `${url}/api/widget-token?x=1`);
+  });
+
+  it('keeps a protocol-relative path on the request host', async () => {
+    const url = await listen(toNodeListener((request) => new Response(new URL(request.url).host)));
+    const response = await new Promise<string>((resolve, reject) => {
+      http
+        .get(`${url}//evil.example/x`, (res) => {
+          let body = '';
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => resolve(body));
+        })
+        .on('error', reject);
+    });
+    assert.equal(response, new URL(url).host);
+  });
+
+  it('streams a POST body in, and passes headers, every Set-Cookie and the body out', async () => {
+    const url = await listen(
+      toNodeListener(async (request) => {
+        const headers = new Headers({ 'X-Seen': request.headers.get('x-custom') ?? '' });
+        headers.append('Set-Cookie', 'a=1; Path=/');
+        headers.append('Set-Cookie', 'b=2; Path=/');
+        return new Response(`${request.method} ${await request.text()}`, { status: 201, headers });
+      }),
+    );
+    const response = await fetch(url, { method: 'POST', body: 'hello body', headers: { 'X-Custom': 'yes' } });
+    assert.equal(response.status, 201);
+    assert.equal(response.headers.get('x-seen'), 'yes');
+    assert.deepEqual(response.headers.getSetCookie(), ['a=1; Path=/', 'b=2; Path=/']);
+    assert.equal(await response.text(), 'POST hello body');
+
+    const head = await fetch(url, { method: 'HEAD' });
+    assert.equal(head.status, 201);
+    assert.equal(await head.text(), '');
+  });
+
+  it('leaves an unread body to node:http, so keep-alive serves the next request', { timeout: 5000 }, async () => {
+    const host = await startHost({ issue: async () => ({ token: 'opaque' }) });
+    const big = 'x'.repeat(1 << 20);
+    for (let i = 0; i < 3; i++) {
+      const answer = await ask(host, { method: 'POST', body: big });
+      assert.equal(answer.status, 200);
+    }
+  });
+});
