@@ -1,0 +1,314 @@
+import { createHash } from 'node:crypto';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createAccessKeyCheck } from './access-keys.js';
+import { VENDOR_ALGORITHM, VENDOR_AUDIENCE, VENDOR_ISSUER } from './claims.js';
+import { signEmbedToken } from './issuer.js';
+import { generateVendorSigningKey } from './keys.js';
+import { widgetBundle } from './widget-bundle.js';
+
+export interface ReferenceVendorOptions {
+  accessId: string;
+  accessKey: string;
+  /** Token lifetime in seconds; default 900 (15 min), as Returning.AI's access-key tokens. */
+  ttlSeconds?: number;
+  /** Where the vendor is mounted; default '/vendor'. */
+  basePath?: string;
+  /** ms since epoch, default Date.now: the vendor's clock, which may differ from the host's and the browser's. */
+  now?: () => number;
+}
+
+export interface ReferenceVendor {
+  /** Answers any request under basePath; resolves null for paths outside it. Never throws (500 with a generic JSON body). */
+  handle(request: Request): Promise<Response | null>;
+  /** Mints a token directly (tests and the demo's test backend use it). `now` (ms) overrides the vendor clock for this one token. */
+  issueToken(options?: { ttlSeconds?: number; subject?: string; now?: number }): Promise<string>;
+  readonly issuer: string;
+  readonly audience: string;
+}
+
+const DEFAULT_TTL_SECONDS = 900;
+const DEFAULT_BASE_PATH = '/vendor';
+// An id and a key fit in a few hundred bytes; the cap keeps an unauthenticated caller from making us buffer more.
+const MAX_TOKEN_REQUEST_BYTES = 4096;
+// Seconds of disagreement between the vendor's clock and the token's iat/exp that the data API forgives.
+const CLOCK_TOLERANCE_SECONDS = 5;
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+const JAVASCRIPT_CONTENT_TYPE = 'text/javascript; charset=utf-8';
+
+// The data API carries its credential in a header, never a cookie, so any origin may call it: the token is the gate.
+const OPEN_CORS = { 'Access-Control-Allow-Origin': '*' } as const;
+
+type ErrorCode =
+  | 'bad_request'
+  | 'invalid_credentials'
+  | 'method_not_allowed'
+  | 'not_found'
+  | 'payload_too_large'
+  | 'token_expired'
+  | 'token_invalid'
+  | 'internal_error';
+
+export async function createReferenceVendor(options: ReferenceVendorOptions): Promise<ReferenceVendor> {
+  const config = checkOptions(options);
+  const key = await generateVendorSigningKey();
+  const credentialsMatch = createAccessKeyCheck(config.accessId, config.accessKey);
+  // The data API checks tokens against the very JWKS it publishes, so what the widget trusts and what the API trusts
+  // cannot drift apart.
+  const publishedKeys = createLocalJWKSet(key.jwks);
+  const jwksBody = JSON.stringify(key.jwks);
+
+  // async so that a bad option is a rejected promise, like every other failure of this call.
+  async function issueToken(request: { ttlSeconds?: number; subject?: string; now?: number } = {}): Promise<string> {
+    const ttlSeconds = request.ttlSeconds === undefined ? config.ttlSeconds : checkTtl('issueToken', request.ttlSeconds);
+    const subject = request.subject === undefined ? config.accessId : checkNonEmpty('issueToken', 'subject', request.subject);
+    const now = request.now === undefined ? config.now() : request.now;
+    if (typeof now !== 'number' || !Number.isFinite(now)) {
+      throw new TypeError('issueToken: now must be a finite number of ms since epoch');
+    }
+    return signEmbedToken(key, { subject, ttlSeconds, now });
+  }
+
+  async function exchangeAccessKey(request: Request): Promise<Response> {
+    if (request.method !== 'POST') {
+      return errorResponse(405, 'method_not_allowed', 'Use POST', { Allow: 'POST' });
+    }
+    const body = await readBodyWithin(request, MAX_TOKEN_REQUEST_BYTES);
+    if (body === TOO_LARGE) {
+      return errorResponse(413, 'payload_too_large', `Request body must be at most ${MAX_TOKEN_REQUEST_BYTES} bytes`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body ?? '');
+    } catch {
+      // Never the parser's own message: V8 quotes the input in it, and the input holds the access key.
+      return errorResponse(400, 'bad_request', 'Request body must be JSON');
+    }
+    if (!isRecord(parsed) || typeof parsed.accessId !== 'string' || typeof parsed.accessKey !== 'string') {
+      return errorResponse(400, 'bad_request', 'Request body must be {"accessId": string, "accessKey": string}');
+    }
+    if (!credentialsMatch(parsed.accessId, parsed.accessKey)) {
+      // One answer for a wrong id and a wrong key, so the endpoint cannot be used to discover valid ids.
+      return errorResponse(401, 'invalid_credentials', 'Invalid access credentials');
+    }
+    const embedToken = await signEmbedToken(key, { subject: parsed.accessId, ttlSeconds: config.ttlSeconds, now: config.now() });
+    return jsonResponse(200, { data: { embedToken } });
+  }
+
+  function serveJwks(request: Request): Response {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return errorResponse(405, 'method_not_allowed', 'Use GET', { Allow: 'GET, HEAD' });
+    }
+    return withoutBodyForHead(request, new Response(jwksBody, {
+      status: 200,
+      headers: {
+        'Content-Type': JSON_CONTENT_TYPE,
+        // The widget fetches the key set from the host page's origin.
+        ...OPEN_CORS,
+        // Short enough that a rotated key reaches browsers within minutes; jose refetches on an unknown kid anyway.
+        'Cache-Control': 'public, max-age=300',
+        'X-Content-Type-Options': 'nosniff',
+      },
+    }));
+  }
+
+  async function serveWidget(request: Request): Promise<Response> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return errorResponse(405, 'method_not_allowed', 'Use GET', { Allow: 'GET, HEAD' });
+    }
+    const script = await widgetBundle();
+    const etag = `"${createHash('sha256').update(script).digest('base64url')}"`;
+    const headers = {
+      'Content-Type': JAVASCRIPT_CONTENT_TYPE,
+      // CORS lets the host load the script with crossorigin="anonymous", which Subresource Integrity requires.
+      ...OPEN_CORS,
+      // Revalidate every time (cheap with the ETag) so a rebuilt widget is never hidden behind a stale copy.
+      'Cache-Control': 'no-cache',
+      ETag: etag,
+      'X-Content-Type-Options': 'nosniff',
+    };
+    if (request.headers.get('If-None-Match') === etag) return new Response(null, { status: 304, headers });
+    return withoutBodyForHead(request, new Response(script, { status: 200, headers }));
+  }
+
+  async function serveWidgetData(request: Request): Promise<Response> {
+    if (request.method === 'OPTIONS') {
+      return new Response(null, {
+        status: 204,
+        headers: {
+          ...OPEN_CORS,
+          'Access-Control-Allow-Headers': 'authorization',
+          'Access-Control-Allow-Methods': 'GET',
+          'Access-Control-Max-Age': '600',
+        },
+      });
+    }
+    if (request.method !== 'GET') {
+      return errorResponse(405, 'method_not_allowed', 'Use GET', { Allow: 'GET, OPTIONS', ...OPEN_CORS });
+    }
+    const token = bearerToken(request.headers.get('Authorization'));
+    if (token === null) {
+      return tokenRejected('token_invalid', 'A Bearer token is required');
+    }
+    try {
+      const { payload } = await jwtVerify(token, publishedKeys, {
+        algorithms: [VENDOR_ALGORITHM],
+        issuer: VENDOR_ISSUER,
+        audience: VENDOR_AUDIENCE,
+        requiredClaims: ['exp', 'iat', 'sub'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        currentDate: new Date(config.now()),
+      });
+      return jsonResponse(200, { subject: payload.sub, issuedAt: payload.iat, expiresAt: payload.exp }, OPEN_CORS);
+    } catch (error) {
+      if (errorCode(error) === 'ERR_JWT_EXPIRED') return tokenRejected('token_expired', 'The token has expired');
+      // Every other failure (signature, claims, malformed, unknown kid) is one answer: the detail helps only an attacker.
+      return tokenRejected('token_invalid', 'The token is not valid');
+    }
+  }
+
+  const routes = new Map<string, (request: Request) => Response | Promise<Response>>([
+    ['/api/widget-access-keys/token', exchangeAccessKey],
+    ['/.well-known/jwks.json', serveJwks],
+    ['/widget.js', serveWidget],
+    ['/api/widget-data', serveWidgetData],
+  ]);
+
+  async function handle(request: Request): Promise<Response | null> {
+    try {
+      const { pathname } = new URL(request.url);
+      if (pathname !== config.basePath && !pathname.startsWith(`${config.basePath}/`)) return null;
+      const route = routes.get(pathname.slice(config.basePath.length));
+      if (!route) return errorResponse(404, 'not_found', 'Not found');
+      return await route(request);
+    } catch (error) {
+      // Only the error's own text is logged, never the request: its body may hold an access key or a token.
+      console.error('[reference-vendor] request failed:', error instanceof Error ? error.message : String(error));
+      return errorResponse(500, 'internal_error', 'Internal server error');
+    }
+  }
+
+  return {
+    handle,
+    issueToken,
+    issuer: VENDOR_ISSUER,
+    audience: VENDOR_AUDIENCE,
+  };
+}
+
+const CONTEXT = 'createReferenceVendor';
+
+interface VendorConfig {
+  accessId: string;
+  accessKey: string;
+  ttlSeconds: number;
+  basePath: string;
+  now: () => number;
+}
+
+function checkOptions(options: ReferenceVendorOptions): VendorConfig {
+  if (!isRecord(options)) throw new TypeError(`${CONTEXT}: options must be an object`);
+  const accessId = checkNonEmpty(CONTEXT, 'accessId', options.accessId);
+  // The message names the option only: a key's value must never reach an error, and so a log.
+  const accessKey = checkNonEmpty(CONTEXT, 'accessKey', options.accessKey);
+  const ttlSeconds = options.ttlSeconds === undefined ? DEFAULT_TTL_SECONDS : checkTtl(CONTEXT, options.ttlSeconds);
+  const basePath = checkBasePath(options.basePath === undefined ? DEFAULT_BASE_PATH : options.basePath);
+  const now = options.now === undefined ? Date.now : options.now;
+  if (typeof now !== 'function') throw new TypeError(`${CONTEXT}: now must be a function returning ms since epoch`);
+  return { accessId, accessKey, ttlSeconds, basePath, now };
+}
+
+function checkNonEmpty(context: string, name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new TypeError(`${context}: ${name} must be a non-empty string`);
+  }
+  return value;
+}
+
+function checkTtl(context: string, value: unknown): number {
+  // Whole seconds: exp is a NumericDate, and iat + ttl must land on the second the caller asked for.
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`${context}: ttlSeconds must be a positive whole number of seconds`);
+  }
+  return value;
+}
+
+function checkBasePath(value: unknown): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || /[?#]/.test(value)) {
+    throw new TypeError(`${CONTEXT}: basePath must be a path starting with "/"`);
+  }
+  // '/vendor/' and '/vendor' mount the same place; '/' mounts at the root.
+  return value.replace(/\/+$/, '');
+}
+
+const TOO_LARGE = Symbol('too large');
+
+/** The body as text, or TOO_LARGE as soon as it passes `limit` bytes: a missing Content-Length must not bypass the cap. */
+async function readBodyWithin(request: Request, limit: number): Promise<string | null | typeof TOO_LARGE> {
+  const declared = request.headers.get('Content-Length');
+  if (declared !== null && Number(declared) > limit) return TOO_LARGE;
+  if (!request.body) return null;
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return TOO_LARGE;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Invalid UTF-8 is as malformed as invalid JSON; '' makes the caller answer 400.
+    return '';
+  }
+}
+
+function bearerToken(header: string | null): string | null {
+  const match = header === null ? null : /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+function tokenRejected(code: 'token_expired' | 'token_invalid', message: string): Response {
+  return errorResponse(401, code, message, { ...OPEN_CORS, 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+}
+
+function errorResponse(status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): Response {
+  return jsonResponse(status, { error: { code, message } }, headers);
+}
+
+function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      'Content-Type': JSON_CONTENT_TYPE,
+      // Tokens and credential answers must never be stored by a browser or a shared cache.
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      ...headers,
+    },
+  });
+}
+
+function withoutBodyForHead(request: Request, response: Response): Response {
+  return request.method === 'HEAD' ? new Response(null, { status: response.status, headers: response.headers }) : response;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function errorCode(error: unknown): unknown {
+  return isRecord(error) ? error.code : undefined;
+}

@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { VENDOR_ALGORITHM, VENDOR_AUDIENCE, VENDOR_ISSUER } from './claims.js';
+import type { VendorSigningKey } from './keys.js';
+
+export interface EmbedTokenRequest {
+  subject: string;
+  ttlSeconds: number;
+  /** ms since epoch: the vendor's clock, so tests can mint tokens that are already expired. */
+  now: number;
+}
+
+export function signEmbedToken(key: VendorSigningKey, { subject, ttlSeconds, now }: EmbedTokenRequest): Promise<string> {
+  const iat = Math.floor(now / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: VENDOR_ALGORITHM, kid: key.kid, typ: 'JWT' })
+    .setIssuer(VENDOR_ISSUER)
+    .setAudience(VENDOR_AUDIENCE)
+    .setSubject(subject)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    // A unique id lets tests tell one token from the next even when both were minted in the same second.
+    .setJti(randomUUID())
+    .sign(key.privateKey);
+}
