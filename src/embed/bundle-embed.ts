@@ -1,0 +1,142 @@
+import { SecureWidgetError } from '../errors.js';
+import { loadBundle, type BundleOptions } from './bundle.js';
+import type { Embed, EmbedHost } from './embed.js';
+import { VendorSlot } from './vendor-element.js';
+
+export interface BundleConfig {
+  bundleUrl: URL | null;
+  bundle: BundleOptions;
+  tokenAttribute: string;
+  expiryEvent: string;
+  reloadGlobal: string;
+}
+
+/**
+ * Bundle mode (DESIGN §4): the vendor script renders into the light DOM. A `<template>` is stamped only once the
+ * token is on its element, while the script downloads in parallel with the token request; a plain child gets the
+ * token in place and the script after it.
+ */
+export class BundleEmbed implements Embed {
+  readonly #element: HTMLElement;
+  readonly #host: EmbedHost;
+  readonly #config: BundleConfig;
+  readonly #signal: AbortSignal;
+  #slot: VendorSlot | null = null;
+  #bundle: Promise<void> | null = null;
+  #pendingToken: string | null = null;
+  #shown = false;
+
+  constructor(element: HTMLElement, host: EmbedHost, config: BundleConfig, signal: AbortSignal) {
+    this.#element = element;
+    this.#host = host;
+    this.#config = config;
+    this.#signal = signal;
+    element.addEventListener(config.expiryEvent, (event) => this.#onExpiryEvent(event), { signal });
+    signal.addEventListener('abort', () => this.#slot?.clear(), { once: true });
+    this.#findSlot();
+  }
+
+  get shown(): boolean {
+    return this.#shown;
+  }
+
+  setToken(token: string): void {
+    if (!this.#slot) {
+      this.#pendingToken = token;
+      return;
+    }
+    this.#slot.setToken(token);
+    if (this.#shown) return;
+    this.#shown = true;
+    this.#whenLoaded().then(
+      () => {
+        if (!this.#signal.aborted) this.#host.ready();
+      },
+      (error: SecureWidgetError) => {
+        if (this.#signal.aborted) return;
+        // Forget the failed load, so that the next token (refresh()) tries the script again.
+        this.#bundle = null;
+        this.#shown = false;
+        this.#host.fail(error);
+      },
+    );
+  }
+
+  async reload(token: string): Promise<void> {
+    const slot = this.#slot;
+    if (!slot) return;
+    slot.setToken(token);
+    try {
+      await slot.reload(token, this.#config.reloadGlobal);
+    } catch {
+      // The vendor's own reload failed; a fresh copy of its element with the new token is the reload that is left.
+      slot.restamp(token);
+    }
+  }
+
+  /** Page scripts, parsers and frameworks may add the vendor child after us: wait for it rather than fail early. */
+  #findSlot(): void {
+    try {
+      this.#slot = VendorSlot.find(this.#element, this.#config.tokenAttribute);
+    } catch (error) {
+      this.#host.fail(error as SecureWidgetError);
+      return;
+    }
+    if (this.#slot) {
+      this.#onSlot();
+      return;
+    }
+    const observer = new MutationObserver(() => {
+      if (this.#element.children.length === 0) return;
+      observer.disconnect();
+      this.#findSlot();
+    });
+    observer.observe(this.#element, { childList: true });
+    this.#signal.addEventListener('abort', () => observer.disconnect(), { once: true });
+    const reportMissing = () => {
+      if (this.#slot || this.#signal.aborted) return;
+      this.#host.fail(
+        new SecureWidgetError(
+          'config-invalid',
+          'Bundle mode needs the vendor element inside <secure-widget>: a <template> or a plain element child.',
+          { fatal: true },
+        ),
+      );
+    };
+    if (document.readyState === 'loading') {
+      document.addEventListener('DOMContentLoaded', reportMissing, { once: true, signal: this.#signal });
+    } else {
+      queueMicrotask(reportMissing);
+    }
+  }
+
+  #onSlot(): void {
+    // Template: the script downloads while the token is fetched. A plain child is live already: its script must
+    // not run before the token is on it, so it loads in #whenLoaded.
+    if (this.#slot!.fromTemplate) this.#bundle = this.#loadBundle();
+    if (this.#pendingToken !== null) {
+      const token = this.#pendingToken;
+      this.#pendingToken = null;
+      this.setToken(token);
+    }
+  }
+
+  #loadBundle(): Promise<void> | null {
+    const { bundleUrl, bundle } = this.#config;
+    if (!bundleUrl) return null;
+    const loading = loadBundle(bundleUrl, bundle);
+    // Reported once the widget would be shown; until then nobody must see an unhandled rejection.
+    loading.catch(() => {});
+    return loading;
+  }
+
+  async #whenLoaded(): Promise<void> {
+    this.#bundle ??= this.#loadBundle();
+    await this.#bundle;
+  }
+
+  #onExpiryEvent(event: Event): void {
+    const vendor = this.#slot?.element;
+    if (vendor && event.target instanceof Node && vendor.contains(event.target)) this.#host.expired();
+  }
+}

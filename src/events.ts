@@ -1,0 +1,38 @@
+import type { SecureWidgetErrorCode } from './errors.js';
+
+/** Where a widget's token came from. */
+export type TokenSource = 'markup' | 'endpoint' | 'shared';
+
+export interface SecureWidgetTokenDetail {
+  /** Local-clock ms; null for an opaque token without expiry hints. Never the token itself. */
+  expiresAt: number | null;
+  source: TokenSource;
+}
+export interface SecureWidgetReadyDetail {
+  mode: 'bundle' | 'iframe';
+}
+export interface SecureWidgetReloadDetail {
+  reason: 'expired' | 'manual';
+}
+export interface SecureWidgetErrorDetail {
+  code: SecureWidgetErrorCode;
+  message: string;
+  /** No automatic retry until `refresh()` or a configuration change. */
+  fatal: boolean;
+  /** The endpoint's HTTP status, for `endpoint-http`. */
+  status?: number;
+  /** Local-clock ms of the next automatic attempt, when one is scheduled. */
+  retryAt?: number;
+}
+
+export interface SecureWidgetEventMap {
+  'secure-widget-token': CustomEvent<SecureWidgetTokenDetail>;
+  'secure-widget-ready': CustomEvent<SecureWidgetReadyDetail>;
+  'secure-widget-reload': CustomEvent<SecureWidgetReloadDetail>;
+  'secure-widget-error': CustomEvent<SecureWidgetErrorDetail>;
+}
+
+declare global {
+  // The events bubble and are composed, so listeners anywhere up the tree get them typed.
+  interface HTMLElementEventMap extends SecureWidgetEventMap {}
+}

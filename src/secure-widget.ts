@@ -1,0 +1,457 @@
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { property } from 'lit/decorators.js';
+import { BundleEmbed } from './embed/bundle-embed.js';
+import type { Embed } from './embed/embed.js';
+import { SecureWidgetError } from './errors.js';
+import type { SecureWidgetEventMap, TokenSource } from './events.js';
+import { styles } from './secure-widget.styles.js';
+import { TokenBroker, sharedBroker, type TokenSubscriber } from './token/broker.js';
+import { grantFromMarkup, isFresh, type TokenGrant } from './token/grant.js';
+import { customLoader, endpointLoader, type CustomTokenFetcher, type TokenLoader } from './token/source.js';
+import { readConfig, type WidgetConfig } from './widget-config.js';
+
+export const WidgetStatus = {
+  loading: 'loading',
+  ready: 'ready',
+  refreshing: 'refreshing',
+  error: 'error',
+} as const;
+export type WidgetStatus = (typeof WidgetStatus)[keyof typeof WidgetStatus];
+
+/** An expiry event this soon after a token was loaded means the vendor rejected a fresh token. */
+const FRESH_REJECTION_WINDOW = 5_000;
+const MAX_FRESH_REJECTIONS = 3;
+
+/** Properties whose change means another token source or another embedding: the widget starts over. */
+const RESTART_ON = [
+  'mode',
+  'tokenEndpoint',
+  'tokenCredentials',
+  'tokenScope',
+  'fetchToken',
+  'bundleUrl',
+  'bundleType',
+  'src',
+  'tokenAttribute',
+  'expiryEvent',
+  'reloadGlobal',
+] as const;
+
+/** Everything one connection started; aborting `controller` ends all of it. */
+interface Session {
+  readonly controller: AbortController;
+  readonly inputs: readonly unknown[];
+  readonly config: WidgetConfig;
+  readonly broker: TokenBroker | null;
+  readonly subscriber: TokenSubscriber;
+  readonly embed: Embed;
+  grant: TokenGrant | null;
+  /** The token the vendor widget was last loaded with: the one it rejects when it fires its expiry event. */
+  loadedToken: string | null;
+  loadedAt: number;
+  freshRejections: number;
+  recovering: boolean;
+  /** An expiry could not be served; the next token that arrives reloads the widget. */
+  awaitingToken: boolean;
+  halted: boolean;
+}
+
+/**
+ * Embeds a third-party widget that needs a short-lived token: fetches the token from the page's own backend, hands it
+ * to the vendor widget, has the next one in hand before it expires, and reloads the widget when the vendor says its
+ * token expired. No event, log or attribute of this element ever carries the token.
+ *
+ * @summary Embed a third-party widget with short-lived tokens, safely, from one HTML tag.
+ * @fires secure-widget-token - a token arrived: `{ expiresAt, source }`
+ * @fires secure-widget-ready - the vendor widget has its token and is rendered: `{ mode }`
+ * @fires secure-widget-reload - the vendor widget was reloaded with a new token: `{ reason }`
+ * @fires secure-widget-error - something failed: `{ code, message, fatal, status?, retryAt? }`
+ * @slot - bundle mode: the vendor widget, as a `<template>` (stamped once the token is on it) or a plain element
+ * @slot loading - shown while `status` is `loading`
+ * @slot error - shown while `status` is `error`
+ * @csspart error - the built-in message shown when the `error` slot is empty
+ */
+export class SecureWidget extends LitElement {
+  static define(tag = 'secure-widget', registry: CustomElementRegistry = customElements): typeof SecureWidget {
+    if (!registry.get(tag)) registry.define(tag, this);
+    return this;
+  }
+
+  static override styles = styles;
+
+  /** URL of the host backend's token endpoint (GET, JSON or text/plain). Relative URLs are the page's own origin. */
+  @property({ attribute: 'token-endpoint' }) tokenEndpoint: string | null = null;
+  /** `same-origin` (default), `include` or `omit`: the credentials mode of the token request. */
+  @property({ attribute: 'token-credentials' }) tokenCredentials: RequestCredentials | null = null;
+  /** `bundle` or `iframe`; by default `iframe` when `src` is set and `bundle-url` is not. */
+  @property() mode: 'bundle' | 'iframe' | null = null;
+  /** The vendor script, loaded once per page. Must be https: (or http: on localhost). */
+  @property({ attribute: 'bundle-url' }) bundleUrl: string | null = null;
+  /** `classic` (default) or `module`. */
+  @property({ attribute: 'bundle-type' }) bundleType: 'classic' | 'module' | null = null;
+  /** Subresource Integrity for the vendor script (loaded with `crossorigin="anonymous"`). */
+  @property() integrity: string | null = null;
+  /** Iframe mode: the vendor's widget page. */
+  @property() src: string | null = null;
+  /** Attribute that carries the token on the vendor element; default `embed-token`. Never an `on*` attribute. */
+  @property({ attribute: 'token-attribute' }) tokenAttribute: string | null = null;
+  /** Event the vendor widget fires when it rejects its token; default `rai-error`. */
+  @property({ attribute: 'expiry-event' }) expiryEvent: string | null = null;
+  /** Global object whose `reload()` reloads the vendor widgets; default `ReturningAIWidget`. */
+  @property({ attribute: 'reload-global' }) reloadGlobal: string | null = null;
+  /** Seconds before expiry to have the next token in hand; default 60, at most half the token's lifetime. */
+  @property({ attribute: 'refresh-margin' }) refreshMargin: number | string | null = null;
+  /** `page` (default): widgets with the same endpoint share one token and one request. `element`: this one alone. */
+  @property({ attribute: 'token-scope' }) tokenScope: 'page' | 'element' | null = null;
+  /**
+   * Replaces the endpoint: resolves to a token, or `{ token, expiresAt?, expiresIn? }`. Widgets given the same
+   * function share its tokens. Security: it must get the token from your backend; never mint tokens in the browser.
+   */
+  @property({ attribute: false }) fetchToken: CustomTokenFetcher | null = null;
+
+  #status: WidgetStatus = WidgetStatus.loading;
+  #markupToken: string | null = null;
+  #session: Session | null = null;
+
+  static override get observedAttributes(): string[] {
+    return [...super.observedAttributes, 'embed-token'];
+  }
+
+  /** `loading`, `ready`, `refreshing` or `error`; reflected to the `status` attribute for styling. */
+  get status(): WidgetStatus {
+    return this.#status;
+  }
+
+  /** When the token in hand expires, in ms since the epoch by the local clock; null when unknown or none. */
+  get expiresAt(): number | null {
+    return this.#session?.grant?.expiresAt ?? null;
+  }
+
+  /**
+   * A token rendered by the server, used first while it is fresh (no request at load). Write-only: reading gives
+   * null, and the `embed-token` attribute is removed as soon as it is read, so that session-replay tools, DOM
+   * serialisation and other scripts' casual reads never meet the token.
+   */
+  get embedToken(): string | null {
+    return null;
+  }
+  set embedToken(token: string | null) {
+    this.#markupToken = token?.trim() || null;
+    if (this.#session && this.#markupToken) this.#useMarkupToken(this.#session);
+  }
+
+  override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
+    if (name === 'embed-token') {
+      if (value === null) return;
+      this.removeAttribute('embed-token');
+      this.embedToken = value;
+      return;
+    }
+    super.attributeChangedCallback(name, old, value);
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // A moved element keeps its session (see disconnectedCallback); a new connection starts in the next update,
+    // so that properties set right after insertion (el.fetchToken = …) are seen.
+    if (!this.#session) this.requestUpdate();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    // Moving an element disconnects and reconnects it in one task: wait a microtask before tearing down, so that a
+    // move keeps its token and makes no request.
+    queueMicrotask(() => {
+      if (!this.isConnected) this.#stop();
+    });
+  }
+
+  /** A new token now, then reload the vendor widget with it. Rejects with a SecureWidgetError (also dispatched). */
+  async refresh(): Promise<void> {
+    const session = this.#requireSession();
+    if (!session.broker) {
+      throw this.#report(
+        session,
+        new SecureWidgetError('config-invalid', 'refresh() needs a token-endpoint or fetchToken.', { fatal: true }),
+      );
+    }
+    session.halted = false;
+    session.freshRejections = 0;
+    this.#setStatus(WidgetStatus.refreshing);
+    const grant = await session.broker.refresh(session.subscriber);
+    await this.#reloadWith(session, grant, 'manual');
+  }
+
+  /** Reloads the vendor widget with the token in hand. */
+  async reload(): Promise<void> {
+    const session = this.#requireSession();
+    if (!isFresh(session.grant, Date.now())) return this.refresh();
+    await this.#reloadWith(session, session.grant, 'manual');
+  }
+
+  protected override render() {
+    const status = this.#status;
+    return html`${status === WidgetStatus.loading ? html`<slot name="loading"></slot>` : nothing}${status ===
+    WidgetStatus.error
+      ? html`<slot name="error"><p part="error">This widget is unavailable right now.</p></slot>`
+      : html`<slot></slot>`}`;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    if (!this.isConnected) return;
+    const inputs = RESTART_ON.map((name) => this[name]);
+    const session = this.#session;
+    if (session && inputs.every((value, index) => value === session.inputs[index])) return;
+    this.#stop();
+    this.#start(inputs);
+  }
+
+  #start(inputs: readonly unknown[]): void {
+    this.#setStatus(WidgetStatus.loading);
+    const controller = new AbortController();
+    let config: WidgetConfig;
+    try {
+      config = readConfig(this);
+      if (config.mode === 'iframe') {
+        throw new SecureWidgetError('config-invalid', 'Iframe mode is not available in this version yet.', {
+          fatal: true,
+        });
+      }
+    } catch (error) {
+      this.#emitError(error as SecureWidgetError);
+      this.#setStatus(WidgetStatus.error);
+      return;
+    }
+
+    const broker = this.#broker(config);
+    const subscriber: TokenSubscriber = {
+      margin: config.margin,
+      onToken: (grant, fetchedForThis) => this.#onToken(session, grant, fetchedForThis ? 'endpoint' : 'shared'),
+      onError: (error, retryAt) => this.#onTokenError(session, error, retryAt),
+    };
+    const embed = new BundleEmbed(
+      this,
+      {
+        ready: () => this.#onReady(session),
+        expired: () => void this.#onExpired(session),
+        fail: (error) => this.#report(session, error),
+      },
+      {
+        bundleUrl: config.bundleUrl,
+        bundle: { type: config.bundleType, integrity: config.integrity, nonce: config.nonce },
+        tokenAttribute: config.tokenAttribute,
+        expiryEvent: config.expiryEvent,
+        reloadGlobal: config.reloadGlobal,
+      },
+      controller.signal,
+    );
+    const session: Session = {
+      controller,
+      inputs,
+      config,
+      broker,
+      subscriber,
+      embed,
+      grant: null,
+      loadedToken: null,
+      loadedAt: 0,
+      freshRejections: 0,
+      recovering: false,
+      awaitingToken: false,
+      halted: false,
+    };
+    this.#session = session;
+    if (broker) {
+      const unsubscribe = broker.subscribe(subscriber);
+      controller.signal.addEventListener('abort', unsubscribe, { once: true });
+    }
+
+    if (this.#markupToken && this.#useMarkupToken(session)) return;
+    if (!broker) {
+      this.#report(
+        session,
+        new SecureWidgetError('config-invalid', 'Set token-endpoint, fetchToken or embed-token.', { fatal: true }),
+      );
+      return;
+    }
+    broker.request(subscriber).catch(() => {});
+  }
+
+  #stop(): void {
+    const session = this.#session;
+    if (!session) return;
+    this.#session = null;
+    session.controller.abort();
+  }
+
+  #broker(config: WidgetConfig): TokenBroker | null {
+    const fetchToken = this.fetchToken;
+    let key: unknown;
+    let loader: () => TokenLoader;
+    if (typeof fetchToken === 'function') {
+      key = fetchToken;
+      loader = () => customLoader(fetchToken);
+    } else if (config.endpoint) {
+      const { endpoint, credentials } = config;
+      key = `${credentials} ${endpoint.href}`;
+      loader = () => endpointLoader({ url: endpoint.href, credentials });
+    } else {
+      return null;
+    }
+    return config.scope === 'element' ? new TokenBroker(loader()) : sharedBroker(key, loader);
+  }
+
+  /** Uses the server-rendered token while it is fresh; a stale one is dropped in favour of a fetch. */
+  #useMarkupToken(session: Session): boolean {
+    const token = this.#markupToken!;
+    this.#markupToken = null;
+    let grant: TokenGrant;
+    try {
+      grant = grantFromMarkup(token, Date.now());
+    } catch (error) {
+      // A page served from a cache carries a dead token; with an endpoint that is routine, not a failure.
+      if (session.broker) return false;
+      this.#report(session, error as SecureWidgetError);
+      return true;
+    }
+    if (session.grant?.expiresAt && grant.expiresAt !== null && grant.expiresAt <= session.grant.expiresAt) {
+      return true;
+    }
+    this.#onToken(session, grant, 'markup');
+    session.broker?.offer(grant, session.subscriber);
+    return true;
+  }
+
+  #onToken(session: Session, grant: TokenGrant, source: TokenSource): void {
+    if (session !== this.#session) return;
+    session.grant = grant;
+    this.#emit('secure-widget-token', { expiresAt: grant.expiresAt, source });
+    const { embed } = session;
+    if (!embed.shown) {
+      embed.setToken(grant.token);
+      if (embed.shown) this.#loaded(session, grant.token);
+      return;
+    }
+    // Kept current on the vendor element, so it never holds an expired token; the widget picks it up on reload.
+    embed.setToken(grant.token);
+    if (session.awaitingToken && !session.recovering) void this.#reloadWith(session, grant, 'expired');
+  }
+
+  #onReady(session: Session): void {
+    if (session !== this.#session) return;
+    this.#setStatus(WidgetStatus.ready);
+    this.#emit('secure-widget-ready', { mode: session.config.mode });
+  }
+
+  /** The vendor rejected its token: the next one is usually in hand already (fetched ahead of expiry). */
+  async #onExpired(session: Session): Promise<void> {
+    if (session !== this.#session || session.recovering || session.halted) return;
+    if (!session.broker) {
+      this.#report(
+        session,
+        new SecureWidgetError('token-expired', 'The token expired and there is no token-endpoint to renew it.', {
+          fatal: true,
+        }),
+      );
+      return;
+    }
+    if (Date.now() - session.loadedAt < FRESH_REJECTION_WINDOW) session.freshRejections += 1;
+    else session.freshRejections = 0;
+    if (session.freshRejections >= MAX_FRESH_REJECTIONS) {
+      session.halted = true;
+      this.#report(
+        session,
+        new SecureWidgetError(
+          'reload-loop',
+          `The widget rejected ${MAX_FRESH_REJECTIONS} fresh tokens in a row; stopped until refresh().`,
+          { fatal: true },
+        ),
+      );
+      return;
+    }
+    session.recovering = true;
+    try {
+      const grant = await session.broker.replace(session.subscriber, session.loadedToken);
+      await this.#reloadWith(session, grant, 'expired');
+    } catch {
+      // Reported through the broker's onError; the next token that arrives reloads the widget.
+      if (session === this.#session) session.awaitingToken = true;
+    } finally {
+      session.recovering = false;
+    }
+  }
+
+  async #reloadWith(session: Session, grant: TokenGrant, reason: 'expired' | 'manual'): Promise<void> {
+    if (session !== this.#session) return;
+    session.awaitingToken = false;
+    const { embed } = session;
+    if (!embed.shown) {
+      // Never shown (the first token or the bundle failed): showing it now is the load.
+      embed.setToken(grant.token);
+      if (embed.shown) this.#loaded(session, grant.token);
+      return;
+    }
+    if (this.#status !== WidgetStatus.ready) this.#setStatus(WidgetStatus.refreshing);
+    await embed.reload(grant.token);
+    if (session !== this.#session) return;
+    this.#loaded(session, grant.token);
+    this.#setStatus(WidgetStatus.ready);
+    this.#emit('secure-widget-reload', { reason });
+  }
+
+  #loaded(session: Session, token: string): void {
+    session.loadedToken = token;
+    session.loadedAt = Date.now();
+  }
+
+  #onTokenError(session: Session, error: SecureWidgetError, retryAt: number | null): void {
+    if (session !== this.#session) return;
+    this.#emitError(error, retryAt);
+    // A failed prefetch does not disturb a widget whose token is still good.
+    if (!isFresh(session.grant, Date.now()) || !session.embed.shown) this.#setStatus(WidgetStatus.error);
+  }
+
+  #report(session: Session, error: SecureWidgetError): SecureWidgetError {
+    if (session === this.#session) {
+      this.#emitError(error);
+      this.#setStatus(WidgetStatus.error);
+    }
+    return error;
+  }
+
+  #requireSession(): Session {
+    if (this.#session) return this.#session;
+    throw new SecureWidgetError('config-invalid', '<secure-widget> is not connected or not configured.', {
+      fatal: true,
+    });
+  }
+
+  #setStatus(status: WidgetStatus): void {
+    if (this.#status !== status) {
+      this.#status = status;
+      this.requestUpdate();
+    }
+    if (this.getAttribute('status') !== status) this.setAttribute('status', status);
+  }
+
+  #emitError(error: SecureWidgetError, retryAt: number | null = null): void {
+    this.#emit('secure-widget-error', {
+      code: error.code,
+      message: error.message,
+      fatal: error.fatal,
+      ...(error.status !== undefined && { status: error.status }),
+      ...(retryAt !== null && { retryAt }),
+    });
+  }
+
+  #emit<K extends keyof SecureWidgetEventMap>(type: K, detail: SecureWidgetEventMap[K]['detail']): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'secure-widget': SecureWidget;
+  }
+}

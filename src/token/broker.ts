@@ -1,0 +1,190 @@
+import { SecureWidgetError, isAbortError } from '../errors.js';
+import { isFresh, refreshTime, type TokenGrant } from './grant.js';
+import type { TokenLoader } from './source.js';
+
+/** One widget's view of a broker. */
+export interface TokenSubscriber {
+  /** How long before expiry this widget wants the next token in hand, in ms. */
+  readonly margin: number;
+  /** A token for this widget; `fetchedForThis` is false when another widget's request (or a timer) fetched it. */
+  onToken(grant: TokenGrant, fetchedForThis: boolean): void;
+  /** A failed attempt; `retryAt` (local ms) when the broker will try again by itself. */
+  onError(error: SecureWidgetError, retryAt: number | null): void;
+}
+
+// setTimeout stores its delay in a signed 32-bit integer: anything larger fires at once.
+const MAX_DELAY = 2 ** 31 - 1;
+const BACKOFF_BASE = 1_000;
+const BACKOFF_CAP = 60_000;
+
+/**
+ * Shares one token, one in-flight request and one refresh timer among every widget that uses the same source.
+ * DOM-free: it only knows loaders, timers and subscribers, so its tests run with a fake clock and a fake loader.
+ */
+export class TokenBroker {
+  readonly #load: TokenLoader;
+  readonly #onIdle: () => void;
+  readonly #subscribers = new Set<TokenSubscriber>();
+  #grant: TokenGrant | null = null;
+  #inflight: { promise: Promise<TokenGrant>; controller: AbortController } | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #failures = 0;
+
+  constructor(load: TokenLoader, onIdle: () => void = () => {}) {
+    this.#load = load;
+    this.#onIdle = onIdle;
+  }
+
+  /** The token in hand, if it has not expired. */
+  get grant(): TokenGrant | null {
+    return isFresh(this.#grant, Date.now()) ? this.#grant : null;
+  }
+
+  get subscriberCount(): number {
+    return this.#subscribers.size;
+  }
+
+  subscribe(subscriber: TokenSubscriber): () => void {
+    this.#subscribers.add(subscriber);
+    return () => {
+      if (!this.#subscribers.delete(subscriber) || this.#subscribers.size > 0) return;
+      this.stop();
+      this.#onIdle();
+    };
+  }
+
+  /**
+   * A token for `subscriber`: the one in hand when it is fresh and not yet due for refresh (delivered at once),
+   * else the next one, from the request in flight or a new one.
+   */
+  request(subscriber: TokenSubscriber): Promise<TokenGrant> {
+    const grant = this.grant;
+    const due = grant && refreshTime(grant, this.#margin());
+    if (grant && (due === null || due > Date.now())) {
+      subscriber.onToken(grant, false);
+      return Promise.resolve(grant);
+    }
+    return this.#fetch(subscriber);
+  }
+
+  /**
+   * The vendor rejected `rejected`: hand over the token already fetched ahead of expiry if there is one, so recovery
+   * costs no round trip; fetch only when the token in hand is the rejected one.
+   */
+  replace(subscriber: TokenSubscriber, rejected: string | null): Promise<TokenGrant> {
+    const grant = this.grant;
+    if (grant && grant.token !== rejected) {
+      subscriber.onToken(grant, false);
+      return Promise.resolve(grant);
+    }
+    return this.#fetch(subscriber);
+  }
+
+  /** A new token now, whatever is in hand (joins a request already in flight). */
+  refresh(subscriber: TokenSubscriber): Promise<TokenGrant> {
+    return this.#fetch(subscriber);
+  }
+
+  /**
+   * A token that arrived another way (server-rendered into the page). Adopted when it outlives the one in hand, and
+   * handed to the other widgets, so a server-rendered page makes no request at load.
+   */
+  offer(grant: TokenGrant, from: TokenSubscriber): void {
+    const current = this.grant;
+    if (current && (grant.expiresAt === null || (current.expiresAt !== null && current.expiresAt >= grant.expiresAt))) {
+      return;
+    }
+    this.#grant = grant;
+    this.#schedule();
+    for (const subscriber of this.#subscribers) if (subscriber !== from) subscriber.onToken(grant, false);
+  }
+
+  /** Ends the timer and the request in flight; the broker can be used again afterwards. */
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#inflight?.controller.abort();
+    this.#inflight = null;
+  }
+
+  #margin(): number {
+    let margin = 0;
+    for (const subscriber of this.#subscribers) margin = Math.max(margin, subscriber.margin);
+    return margin;
+  }
+
+  #fetch(initiator: TokenSubscriber | null): Promise<TokenGrant> {
+    if (this.#inflight) return this.#inflight.promise;
+    clearTimeout(this.#timer);
+    const controller = new AbortController();
+    const promise = this.#load(controller.signal).then(
+      (grant) => {
+        if (this.#inflight?.controller === controller) this.#inflight = null;
+        this.#failures = 0;
+        this.#grant = grant;
+        this.#schedule();
+        const forWhom = initiator ?? this.#subscribers.values().next().value;
+        for (const subscriber of [...this.#subscribers]) subscriber.onToken(grant, subscriber === forWhom);
+        return grant;
+      },
+      (error: unknown) => {
+        if (this.#inflight?.controller === controller) this.#inflight = null;
+        // Nobody is waiting for an aborted request: it is not a failure to report.
+        if (controller.signal.aborted || isAbortError(error)) throw error;
+        const failure =
+          error instanceof SecureWidgetError
+            ? error
+            : new SecureWidgetError('token-missing', 'fetchToken failed.', { fatal: true, cause: error });
+        const retryAt = failure.fatal ? null : this.#scheduleRetry(failure);
+        for (const subscriber of [...this.#subscribers]) subscriber.onError(failure, retryAt);
+        throw failure;
+      },
+    );
+    this.#inflight = { promise, controller };
+    // The subscribers hear about failures; a caller that does not await the promise must not see an unhandled one.
+    promise.catch(() => {});
+    return promise;
+  }
+
+  /** Next token `margin` before expiry. A token that arrives already inside its window waits half its remaining life. */
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    const grant = this.#grant;
+    if (!grant || grant.expiresAt === null || this.#subscribers.size === 0) return;
+    const now = Date.now();
+    let delay = refreshTime(grant, this.#margin())! - now;
+    if (delay <= 0) delay = (grant.expiresAt - now) / 2;
+    this.#timer = setTimeout(() => void this.#fetch(null).catch(() => {}), clamp(delay));
+  }
+
+  /** Exponential backoff with full jitter, so that many pages do not retry in step; `Retry-After` wins when longer. */
+  #scheduleRetry(failure: SecureWidgetError): number {
+    this.#failures += 1;
+    const ceiling = Math.min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (this.#failures - 1));
+    const delay = Math.max(Math.random() * ceiling, failure.retryAfter ?? 0);
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#fetch(null).catch(() => {}), clamp(delay));
+    return Date.now() + delay;
+  }
+}
+
+function clamp(delay: number): number {
+  return Math.min(Math.max(0, delay), MAX_DELAY);
+}
+
+const shared = new Map<unknown, TokenBroker>();
+
+/**
+ * The page-wide broker for a token source (an endpoint URL + credentials mode, or a fetchToken function), created on
+ * first use and forgotten when its last widget unsubscribes.
+ */
+export function sharedBroker(key: unknown, createLoader: () => TokenLoader): TokenBroker {
+  let broker = shared.get(key);
+  if (!broker) {
+    broker = new TokenBroker(createLoader(), () => {
+      if (shared.get(key) === broker) shared.delete(key);
+    });
+    shared.set(key, broker);
+  }
+  return broker;
+}

@@ -1,0 +1,142 @@
+import { decodeJwt } from 'jose';
+import { SecureWidgetError } from '../errors.js';
+
+/** A token and what the browser may know about it. The browser cannot verify a token, only schedule around it. */
+export interface TokenGrant {
+  readonly token: string;
+  /** When the token expires, in ms since the epoch by the LOCAL clock; null when nothing says (opaque token). */
+  readonly expiresAt: number | null;
+  /** How long the token lives in all (exp − iat), in ms; caps the refresh margin at half of it. */
+  readonly lifetime: number | null;
+}
+
+/** Expiry hints a response may carry beside the token (DESIGN §2). */
+export interface ExpiryHints {
+  /** Epoch seconds, epoch ms, or an ISO date. */
+  expiresAt?: number | string | null;
+  /** Seconds from now. */
+  expiresIn?: number | null;
+}
+
+export interface Arrival {
+  /** Local clock when the response arrived. */
+  receivedAt: number;
+  /** The server's clock at that moment (the response's `Date` header), when readable. */
+  serverTime: number | null;
+}
+
+/** DESIGN §5: anything larger is not a token but a page, a dump or an attack. */
+export const MAX_TOKEN_LENGTH = 16 * 1024;
+
+// A JWS in compact form; a JWE (five parts) and other formats are opaque to us.
+const JWS_COMPACT = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+// base64, base64url, hex, UUIDs and prefixed forms like `v2:…`: the characters bearer tokens are made of
+// (RFC 6750 b64token plus `:`). Whitespace, quotes and angle brackets mean we were handed something else.
+const TOKEN_CHARACTERS = /^[\w\-.~+/=:]+$/;
+
+interface Claims {
+  exp: number | null;
+  iat: number | null;
+}
+
+/** Checks the shape of a token and reads its `exp`/`iat` without trusting them (they only drive scheduling). */
+function readClaims(token: unknown): { token: string; claims: Claims | null } {
+  if (typeof token !== 'string' || token.trim() === '') {
+    throw new SecureWidgetError('token-missing', 'The token endpoint answered without a token.', { fatal: true });
+  }
+  const value = token.trim();
+  if (value.length > MAX_TOKEN_LENGTH) {
+    throw new SecureWidgetError('token-malformed', `The token is longer than ${MAX_TOKEN_LENGTH} characters.`, {
+      fatal: true,
+    });
+  }
+  if (!TOKEN_CHARACTERS.test(value)) {
+    throw new SecureWidgetError('token-malformed', 'The token contains characters no token is made of.', {
+      fatal: true,
+    });
+  }
+  if (!JWS_COMPACT.test(value)) return { token: value, claims: null };
+  let payload: Record<string, unknown>;
+  try {
+    payload = decodeJwt(value);
+  } catch (cause) {
+    throw new SecureWidgetError('token-malformed', 'The token looks like a JWT but does not decode.', {
+      fatal: true,
+      cause,
+    });
+  }
+  const exp = numericClaim(payload.exp, 'exp');
+  const iat = numericClaim(payload.iat, 'iat');
+  return { token: value, claims: { exp, iat } };
+}
+
+function numericClaim(value: unknown, name: string): number | null {
+  if (value === undefined) return null;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  throw new SecureWidgetError('token-malformed', `The token's "${name}" claim is not a number.`, { fatal: true });
+}
+
+/** Epoch ms from an `expiresAt` hint: epoch seconds (the common case), epoch ms, or an ISO date. */
+function hintTime(value: number | string): number | null {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return null;
+    // Epoch seconds stay below 1e11 until the year 5138; epoch ms passed that in 1973.
+    return value < 1e11 ? value * 1000 : value;
+  }
+  const parsed = Date.parse(value);
+  return Number.isFinite(parsed) ? parsed : null;
+}
+
+function expired(): SecureWidgetError {
+  return new SecureWidgetError('token-expired', 'The token endpoint answered with a token that has already expired.', {
+    fatal: true,
+  });
+}
+
+/**
+ * A token from the endpoint, scheduled by the SERVER's clock (DESIGN §3): its remaining life is `exp` minus the
+ * server's time (the `Date` header, else `iat`), added to the local arrival time. A client clock hours off then
+ * changes nothing, because the local clock is only ever used to measure an interval.
+ */
+export function grantFromResponse(token: unknown, hints: ExpiryHints, arrival: Arrival): TokenGrant {
+  const { token: value, claims } = readClaims(token);
+  const serverNow = arrival.serverTime ?? (claims?.iat != null ? claims.iat * 1000 : arrival.receivedAt);
+
+  const remaining: number[] = [];
+  if (claims?.exp != null) remaining.push(claims.exp * 1000 - serverNow);
+  if (hints.expiresIn != null && Number.isFinite(hints.expiresIn)) remaining.push(hints.expiresIn * 1000);
+  const hinted = hints.expiresAt != null ? hintTime(hints.expiresAt) : null;
+  if (hinted !== null) remaining.push(hinted - serverNow);
+
+  if (remaining.length === 0) return { token: value, expiresAt: null, lifetime: null };
+  const life = Math.min(...remaining);
+  if (life <= 0) throw expired();
+  const lifetime = claims?.exp != null && claims.iat != null ? (claims.exp - claims.iat) * 1000 : life;
+  return { token: value, expiresAt: arrival.receivedAt + life, lifetime };
+}
+
+/**
+ * A token rendered into the page by the server. There is no response to read the server's time from, so take the
+ * earlier of two estimates: `exp` by the local clock, and now + (exp − iat). A page served stale from a cache then
+ * fetches a fresh token instead of injecting a dead one, and a client clock far behind cannot stretch its life.
+ */
+export function grantFromMarkup(token: string, now: number): TokenGrant {
+  const { token: value, claims } = readClaims(token);
+  if (claims?.exp == null) return { token: value, expiresAt: null, lifetime: null };
+  const byLocalClock = claims.exp * 1000;
+  const lifetime = claims.iat != null ? (claims.exp - claims.iat) * 1000 : null;
+  const expiresAt = lifetime !== null ? Math.min(byLocalClock, now + lifetime) : byLocalClock;
+  if (expiresAt <= now) throw expired();
+  return { token: value, expiresAt, lifetime };
+}
+
+/** When the next token must be fetched: `margin` before expiry, but never earlier than half-way through its life. */
+export function refreshTime(grant: TokenGrant, margin: number): number | null {
+  if (grant.expiresAt === null) return null;
+  const cap = grant.lifetime !== null ? grant.lifetime / 2 : margin;
+  return grant.expiresAt - Math.min(margin, cap);
+}
+
+export function isFresh(grant: TokenGrant | null, now: number): grant is TokenGrant {
+  return grant !== null && (grant.expiresAt === null || grant.expiresAt > now);
+}

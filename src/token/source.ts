@@ -1,0 +1,197 @@
+import { SecureWidgetError, isAbortError } from '../errors.js';
+import { MAX_TOKEN_LENGTH, grantFromResponse, type ExpiryHints, type TokenGrant } from './grant.js';
+
+/** What `fetchToken` may resolve to (DESIGN §2). */
+export type CustomTokenResult = string | { token: string; expiresAt?: number | string; expiresIn?: number };
+export type CustomTokenFetcher = (signal: AbortSignal) => Promise<CustomTokenResult>;
+
+/** One attempt to get a token; the broker decides when to call it and what to do with failures. */
+export type TokenLoader = (signal: AbortSignal) => Promise<TokenGrant>;
+
+export const DEFAULT_TIMEOUT = 10_000;
+// A JSON envelope around a 16 KiB token; anything bigger is read no further.
+const MAX_BODY_LENGTH = MAX_TOKEN_LENGTH + 4096;
+
+export interface EndpointOptions {
+  url: string;
+  credentials: RequestCredentials;
+  timeout?: number;
+}
+
+/**
+ * GET the host backend's token endpoint. Every way this can go wrong becomes a SecureWidgetError with its own code;
+ * an abort by the caller stays an AbortError so that nobody reports a fetch that nobody needs any more.
+ */
+export function endpointLoader({ url, credentials, timeout = DEFAULT_TIMEOUT }: EndpointOptions): TokenLoader {
+  return async (signal) => {
+    const { signal: attempt, timedOut, done } = withTimeout(signal, timeout);
+    try {
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          credentials,
+          signal: attempt,
+          // A token must never come from, or be stored in, the HTTP cache.
+          cache: 'no-store',
+          headers: { Accept: 'application/json, text/plain;q=0.9' },
+        });
+      } catch (cause) {
+        throw fetchFailure(cause, signal, timedOut());
+      }
+      const receivedAt = Date.now();
+      if (!response.ok) throw httpFailure(response);
+
+      let body: string;
+      try {
+        body = await readLimited(response);
+      } catch (cause) {
+        throw fetchFailure(cause, signal, timedOut());
+      }
+      const date = Date.parse(response.headers.get('Date') ?? '');
+      const { token, hints } = parseBody(body, response.headers.get('Content-Type') ?? '');
+      return grantFromResponse(token, hints, { receivedAt, serverTime: Number.isFinite(date) ? date : null });
+    } finally {
+      done();
+    }
+  };
+}
+
+/** `fetchToken` replaces the endpoint: same validation, no server clock to read (so `iat` stands in for it). */
+export function customLoader(fetchToken: CustomTokenFetcher): TokenLoader {
+  return async (signal) => {
+    const result = await fetchToken(signal);
+    const receivedAt = Date.now();
+    if (typeof result === 'string') return grantFromResponse(result, {}, { receivedAt, serverTime: null });
+    if (result === null || typeof result !== 'object') {
+      throw new SecureWidgetError('token-missing', 'fetchToken resolved without a token.', { fatal: true });
+    }
+    return grantFromResponse(result.token, result, { receivedAt, serverTime: null });
+  };
+}
+
+/**
+ * The caller's signal plus a timeout. The timer is a plain setTimeout rather than AbortSignal.timeout so that tests
+ * with a fake clock control it, and it is cleared as soon as the attempt settles.
+ */
+function withTimeout(outer: AbortSignal, timeout: number) {
+  const controller = new AbortController();
+  let fired = false;
+  const abort = () => controller.abort(outer.reason);
+  if (outer.aborted) abort();
+  else outer.addEventListener('abort', abort, { once: true });
+  const timer = setTimeout(() => {
+    fired = true;
+    controller.abort(new DOMException('The token endpoint did not answer in time.', 'TimeoutError'));
+  }, timeout);
+  return {
+    signal: controller.signal,
+    timedOut: () => fired,
+    done: () => {
+      clearTimeout(timer);
+      outer.removeEventListener('abort', abort);
+    },
+  };
+}
+
+function fetchFailure(cause: unknown, outer: AbortSignal, timedOut: boolean): unknown {
+  if (outer.aborted) return isAbortError(cause) ? cause : new DOMException('Aborted', 'AbortError');
+  if (timedOut) {
+    return new SecureWidgetError('endpoint-timeout', 'The token endpoint did not answer in time.', {
+      fatal: false,
+      cause,
+    });
+  }
+  if (cause instanceof SecureWidgetError) return cause;
+  return new SecureWidgetError('endpoint-network', 'The token endpoint could not be reached.', {
+    fatal: false,
+    cause,
+  });
+}
+
+function httpFailure(response: Response): SecureWidgetError {
+  const { status } = response;
+  // 408, 429 and 5xx say "not now"; any other status says "not like this", and asking again will not help.
+  const transient = status === 408 || status === 429 || status >= 500;
+  const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
+  return new SecureWidgetError('endpoint-http', `The token endpoint answered HTTP ${status}.`, {
+    fatal: !transient,
+    status,
+    ...(retryAfter !== null && { retryAfter }),
+  });
+}
+
+/** `Retry-After` as a delay in ms: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (!value) return null;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - now) : null;
+}
+
+async function readLimited(response: Response): Promise<string> {
+  const declared = Number(response.headers.get('Content-Length'));
+  if (declared > MAX_BODY_LENGTH) throw tooLarge();
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+    if (text.length > MAX_BODY_LENGTH) {
+      void reader.cancel();
+      throw tooLarge();
+    }
+  }
+  return text + decoder.decode();
+}
+
+function tooLarge(): SecureWidgetError {
+  return new SecureWidgetError('token-malformed', 'The token endpoint answered with a body too large to be a token.', {
+    fatal: true,
+  });
+}
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
+
+/**
+ * The shapes of DESIGN §2: `{embedToken}`, `{token}`, `{data: {embedToken}}` (the vendor's own shape, which hosts
+ * often pass through), and a text/plain body that is the token itself.
+ */
+function parseBody(body: string, contentType: string): { token: unknown; hints: ExpiryHints } {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  if (type === 'text/plain') return { token: body, hints: {} };
+  if (type !== 'application/json' && !type.endsWith('+json')) {
+    throw new SecureWidgetError(
+      'token-missing',
+      `The token endpoint answered ${type || 'without a Content-Type'}, not JSON or text/plain.`,
+      { fatal: true },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (cause) {
+    throw new SecureWidgetError('token-missing', 'The token endpoint answered with invalid JSON.', {
+      fatal: true,
+      cause,
+    });
+  }
+  for (const envelope of [json, isObject(json) ? json.data : undefined]) {
+    if (!isObject(envelope)) continue;
+    const token = envelope.embedToken ?? envelope.token;
+    if (token !== undefined) {
+      const { expiresAt, expiresIn } = envelope;
+      return {
+        token,
+        hints: {
+          expiresAt: typeof expiresAt === 'number' || typeof expiresAt === 'string' ? expiresAt : null,
+          expiresIn: typeof expiresIn === 'number' ? expiresIn : null,
+        },
+      };
+    }
+  }
+  throw new SecureWidgetError('token-missing', 'The token endpoint answered without a token.', { fatal: true });
+}

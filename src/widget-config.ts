@@ -1,0 +1,102 @@
+import type { BundleType } from './embed/bundle.js';
+import { SecureWidgetError } from './errors.js';
+import { acceptUrl } from './url-policy.js';
+
+export type WidgetMode = 'bundle' | 'iframe';
+export type TokenScope = 'page' | 'element';
+
+/** The element's attributes as typed values: junk becomes the default, a dangerous value an error. */
+export interface WidgetConfig {
+  mode: WidgetMode;
+  endpoint: URL | null;
+  credentials: RequestCredentials;
+  scope: TokenScope;
+  /** ms */
+  margin: number;
+  bundleUrl: URL | null;
+  bundleType: BundleType;
+  integrity: string | null;
+  nonce: string | null;
+  src: URL | null;
+  tokenAttribute: string;
+  expiryEvent: string;
+  reloadGlobal: string;
+}
+
+export interface WidgetAttributes {
+  mode: string | null;
+  tokenEndpoint: string | null;
+  tokenCredentials: string | null;
+  tokenScope: string | null;
+  refreshMargin: number | string | null;
+  bundleUrl: string | null;
+  bundleType: string | null;
+  integrity: string | null;
+  /** The built-in `nonce` property: browsers hide the attribute's value once the element is connected. */
+  nonce?: string | null | undefined;
+  src: string | null;
+  tokenAttribute: string | null;
+  expiryEvent: string | null;
+  reloadGlobal: string | null;
+}
+
+export const DEFAULT_MARGIN_SECONDS = 60;
+const CREDENTIALS: readonly RequestCredentials[] = ['same-origin', 'include', 'omit'];
+
+// The token attribute is set on an element the page does not control: never an event handler or a URL-bearing
+// attribute, where a token-shaped string could run as script or navigate.
+const UNSAFE_TOKEN_ATTRIBUTE = /^(on|formaction$|action$|href$|src$|srcdoc$|style$|xlink:href$)/i;
+
+function choice<T extends string>(value: string | null, allowed: readonly T[], fallback: T): T {
+  const normalised = value?.trim().toLowerCase();
+  return allowed.includes(normalised as T) ? (normalised as T) : fallback;
+}
+
+function text(value: string | null, fallback: string): string {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : fallback;
+}
+
+function invalid(message: string): SecureWidgetError {
+  return new SecureWidgetError('config-invalid', message, { fatal: true });
+}
+
+export function readConfig(attributes: WidgetAttributes, page: Location = location): WidgetConfig {
+  const base = document.baseURI;
+  const bundleUrl = attributes.bundleUrl ? acceptUrl(attributes.bundleUrl, base, 'bundle-url') : null;
+  const src = attributes.src ? acceptUrl(attributes.src, base, 'src') : null;
+  const mode = choice(attributes.mode, ['bundle', 'iframe'], src && !bundleUrl ? 'iframe' : 'bundle');
+
+  let endpoint: URL | null = null;
+  if (attributes.tokenEndpoint?.trim()) {
+    try {
+      endpoint = new URL(attributes.tokenEndpoint.trim(), base);
+    } catch {
+      throw new SecureWidgetError('url-rejected', 'token-endpoint is not a valid URL.', { fatal: true });
+    }
+    // The page's own origin is as safe as the page itself; another origin must pass the URL policy.
+    if (endpoint.origin !== page.origin) endpoint = acceptUrl(endpoint.href, base, 'token-endpoint');
+  }
+
+  const margin = Number(attributes.refreshMargin ?? DEFAULT_MARGIN_SECONDS);
+  const tokenAttribute = text(attributes.tokenAttribute, 'embed-token').toLowerCase();
+  if (!/^[a-z_][\w.:-]*$/.test(tokenAttribute) || UNSAFE_TOKEN_ATTRIBUTE.test(tokenAttribute)) {
+    throw invalid(`token-attribute "${tokenAttribute}" cannot carry a token.`);
+  }
+
+  return {
+    mode,
+    endpoint,
+    credentials: choice(attributes.tokenCredentials, CREDENTIALS, 'same-origin'),
+    scope: choice(attributes.tokenScope, ['page', 'element'], 'page'),
+    margin: (Number.isFinite(margin) && margin >= 0 ? margin : DEFAULT_MARGIN_SECONDS) * 1000,
+    bundleUrl,
+    bundleType: choice(attributes.bundleType, ['classic', 'module'], 'classic'),
+    integrity: attributes.integrity?.trim() || null,
+    nonce: attributes.nonce?.trim() || null,
+    src,
+    tokenAttribute,
+    expiryEvent: text(attributes.expiryEvent, 'rai-error'),
+    reloadGlobal: text(attributes.reloadGlobal, 'ReturningAIWidget'),
+  };
+}

@@ -1,0 +1,98 @@
+import type { SecureWidgetEventMap } from '../../src/events.js';
+import type { ScopeConfig } from './test-backend.js';
+
+// Kept before any test installs a fake clock: waiting for the network must run on real time.
+const realSetTimeout = globalThis.setTimeout.bind(globalThis);
+
+/** The reference vendor, on another origin than the test page (localhost vs 127.0.0.1, DESIGN §1). */
+export const VENDOR = `http://127.0.0.1:${location.port}/vendor`;
+export const BUNDLE_URL = `${VENDOR}/widget.js`;
+/** The host's real token endpoint: the access-key exchange with the reference vendor. */
+export const HOST_ENDPOINT = '/api/widget-token';
+
+let scopes = 0;
+
+export interface TestScope {
+  /** A token endpoint of its own, answering as configured. */
+  endpoint: string;
+  configure(config: ScopeConfig): Promise<void>;
+  /** Requests the endpoint has received since it was last configured. */
+  calls(): Promise<number>;
+}
+
+export async function testScope(config: ScopeConfig = {}): Promise<TestScope> {
+  const name = `s${Date.now().toString(36)}${(scopes += 1)}${Math.random().toString(36).slice(2, 6)}`;
+  const base = `/test-api/${name}`;
+  const scope: TestScope = {
+    endpoint: `${base}/token`,
+    async configure(next) {
+      const response = await fetch(`${base}/config`, { method: 'POST', body: JSON.stringify(next) });
+      if (!response.ok) throw new Error(`configure failed: ${response.status}`);
+    },
+    async calls() {
+      const response = await fetch(`${base}/stats`, { cache: 'no-store' });
+      return ((await response.json()) as { calls: number }).calls;
+    },
+  };
+  await scope.configure(config);
+  return scope;
+}
+
+/** Real-time pause, unaffected by fake clocks. */
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => realSetTimeout(resolve, ms));
+}
+
+/** Polls on real time until `predicate` holds. */
+export async function until(predicate: () => boolean | Promise<boolean>, what = 'condition', timeout = 5_000) {
+  const deadline = performance.now() + timeout;
+  while (!(await predicate())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await pause(10);
+  }
+}
+
+/** Every event of these types that `target` sees, in order. */
+export function recordEvents(target: EventTarget, types: readonly (keyof SecureWidgetEventMap | string)[]) {
+  const events: CustomEvent[] = [];
+  for (const type of types) target.addEventListener(type, (event) => events.push(event as CustomEvent));
+  return {
+    events,
+    of<K extends keyof SecureWidgetEventMap>(type: K): SecureWidgetEventMap[K][] {
+      return events.filter((event) => event.type === type) as SecureWidgetEventMap[K][];
+    },
+  };
+}
+
+export function nextEvent<K extends keyof SecureWidgetEventMap>(
+  target: EventTarget,
+  type: K,
+  timeout = 5_000,
+): Promise<SecureWidgetEventMap[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = realSetTimeout(() => reject(new Error(`no ${type} event within ${timeout} ms`)), timeout);
+    target.addEventListener(
+      type,
+      (event) => {
+        clearTimeout(timer);
+        resolve(event as SecureWidgetEventMap[K]);
+      },
+      { once: true },
+    );
+  });
+}
+
+/** Inserts markup into a fresh container, the way a page or a CMS block would. */
+export function mount(markup: string): HTMLElement {
+  const container = document.createElement('div');
+  container.innerHTML = markup;
+  document.body.append(container);
+  return container;
+}
+
+/** The `jti` of a JWT, to tell tokens apart without printing them. */
+export function tokenId(token: string | null): string | null {
+  if (!token) return null;
+  const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { jti?: string };
+  return payload.jti ?? null;
+}

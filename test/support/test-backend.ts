@@ -1,0 +1,141 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { toNodeListener } from '../../src/server/index.js';
+import { createDemoBackend } from '../../demo/backend.js';
+
+/**
+ * What a scoped test endpoint answers. Every token is a real one from the reference vendor; `offsetMs` moves the
+ * endpoint's clock (its tokens' iat/exp and its Date header), so that a page running on a fake clock can keep the
+ * server in step, or a test can put the two clocks hours apart.
+ */
+export interface ScopeConfig {
+  respond?:
+    | 'ok'
+    | 'token'
+    | 'data-envelope'
+    | 'text'
+    | 'opaque'
+    | 'status'
+    | 'network'
+    | 'hang'
+    | 'missing'
+    | 'html'
+    | 'bad-json'
+    | 'malformed'
+    | 'oversize'
+    | 'expired';
+  ttlSeconds?: number;
+  offsetMs?: number;
+  status?: number;
+  retryAfter?: string;
+  /** Answer after this many ms (real time). */
+  delayMs?: number;
+  /** Leave the Date header out, as a cross-origin endpoint that does not expose it would appear. */
+  noDate?: boolean;
+}
+
+interface Scope {
+  config: ScopeConfig;
+  calls: number;
+}
+
+const ROUTE = /^\/test-api\/([\w-]{1,64})\/(token|config|stats)$/;
+
+/**
+ * The browser tests' server side, mounted on web-test-runner as middleware: the demo backend (reference vendor and
+ * host token endpoint, unchanged) plus scoped token endpoints that each test configures to answer well or badly.
+ */
+export async function createTestBackend() {
+  const demo = await createDemoBackend({ ttlSeconds: 60 });
+  const scopes = new Map<string, Scope>();
+  const demoListener = toNodeListener(demo.handle);
+
+  const scope = (name: string) => {
+    let found = scopes.get(name);
+    if (!found) scopes.set(name, (found = { config: {}, calls: 0 }));
+    return found;
+  };
+
+  async function answerToken(req: IncomingMessage, res: ServerResponse, current: Scope): Promise<void> {
+    current.calls += 1;
+    const config = current.config;
+    if (config.delayMs) await new Promise((resolve) => setTimeout(resolve, config.delayMs));
+    const now = Date.now() + (config.offsetMs ?? 0);
+    const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
+    if (!config.noDate) headers.Date = new Date(now).toUTCString();
+    const json = (status: number, body: unknown) => {
+      res.writeHead(status, { ...headers, 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    };
+    const mint = (ttlSeconds = config.ttlSeconds ?? 60, at = now) => demo.vendor.issueToken({ ttlSeconds, now: at });
+
+    switch (config.respond ?? 'ok') {
+      case 'ok': {
+        const embedToken = await mint();
+        return json(200, { embedToken, expiresAt: Math.floor(now / 1000) + (config.ttlSeconds ?? 60) });
+      }
+      case 'token':
+        return json(200, { token: await mint() });
+      case 'data-envelope':
+        return json(200, { data: { embedToken: await mint() } });
+      case 'text':
+        res.writeHead(200, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end(`${await mint()}\n`);
+        return;
+      case 'opaque':
+        return json(200, { token: `opaque-${current.calls}-${Math.random().toString(36).slice(2)}`, expiresIn: config.ttlSeconds ?? 60 });
+      case 'status':
+        if (config.retryAfter) headers['Retry-After'] = config.retryAfter;
+        return json(config.status ?? 500, { error: { code: 'test', message: 'configured failure' } });
+      case 'network':
+        req.socket.destroy();
+        return;
+      case 'hang':
+        // Never answers; the element's timeout (or the page going away) ends it.
+        return;
+      case 'missing':
+        return json(200, { ok: true });
+      case 'html':
+        res.writeHead(200, { ...headers, 'Content-Type': 'text/html' }).end('<!doctype html><title>Sign in</title>');
+        return;
+      case 'bad-json':
+        res.writeHead(200, { ...headers, 'Content-Type': 'application/json' }).end('{"embedToken": ');
+        return;
+      case 'malformed':
+        return json(200, { embedToken: 'eyJhbGciOiJFUzI1NiJ9.not-json.sig' });
+      case 'oversize':
+        return json(200, { embedToken: 'a'.repeat(40_000) });
+      case 'expired':
+        return json(200, { embedToken: await mint(60, now - 120_000) });
+    }
+  }
+
+  async function readJson(req: IncomingMessage): Promise<unknown> {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    return JSON.parse(body || '{}');
+  }
+
+  return (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
+    const match = ROUTE.exec((req.url ?? '').split('?')[0]!);
+    if (!match) {
+      demoListener(req, res, next);
+      return;
+    }
+    const [, name, action] = match as unknown as [string, string, string];
+    const current = scope(name);
+    const done = (error: unknown) => {
+      if (!res.headersSent) res.writeHead(500).end(String(error));
+    };
+    if (action === 'token') {
+      answerToken(req, res, current).catch(done);
+    } else if (action === 'config') {
+      readJson(req)
+        .then((config) => {
+          current.config = config as ScopeConfig;
+          current.calls = 0;
+          res.writeHead(204).end();
+        })
+        .catch(done);
+    } else {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ calls: current.calls }));
+    }
+  };
+}

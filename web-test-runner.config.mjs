@@ -1,0 +1,52 @@
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { tsImport } from 'tsx/esm/api';
+
+// The server side of the tests is TypeScript (reference vendor, host endpoint): tsx loads it into this Node process.
+const { createTestBackend } = await tsImport('./test/support/test-backend.ts', import.meta.url);
+const backend = await createTestBackend();
+
+/** Mounts the real backends on the test server: Koa hands the raw request over, and only a miss goes on to Koa. */
+function backendMiddleware(ctx, next) {
+  return new Promise((resolve, reject) => {
+    let passed = false;
+    ctx.res.once('close', () => passed || resolve());
+    backend(ctx.req, ctx.res, (error) => {
+      if (error) return reject(error);
+      passed = true;
+      resolve(next());
+    });
+  }).then(() => {
+    if (!ctx.res.headersSent && !ctx.res.writableEnded) return;
+    ctx.respond = false;
+  });
+}
+
+const executablePath = process.env.CHROME_PATH || '/usr/bin/chromium';
+
+export default {
+  files: ['test/**/*.test.ts', '!test/server/**'],
+  // The page is served at localhost and the vendor at 127.0.0.1 (DESIGN §1): the server listens on both.
+  hostname: 'localhost',
+  nodeResolve: true,
+  concurrency: 1,
+  middleware: [backendMiddleware],
+  plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', target: 'es2022' })],
+  browsers: [
+    chromeLauncher({
+      launchOptions: {
+        executablePath,
+        headless: true,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-dev-shm-usage',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      },
+    }),
+  ],
+  testFramework: { config: { timeout: 10_000 } },
+};
