@@ -40,7 +40,6 @@ const RESTART_ON = [
 /** Everything one connection started; aborting `controller` ends all of it. */
 interface Session {
   readonly controller: AbortController;
-  readonly inputs: readonly unknown[];
   readonly config: WidgetConfig;
   readonly broker: TokenBroker | null;
   readonly subscriber: TokenSubscriber;
@@ -112,6 +111,8 @@ export class SecureWidget extends LitElement {
   #status: WidgetStatus = WidgetStatus.loading;
   #markupToken: string | null = null;
   #session: Session | null = null;
+  /** The inputs of the last start, failed or not: a configuration error must not restart in a loop. */
+  #startedWith: readonly unknown[] | null = null;
 
   static override get observedAttributes(): string[] {
     return [...super.observedAttributes, 'embed-token'];
@@ -197,17 +198,19 @@ export class SecureWidget extends LitElement {
       : html`<slot></slot>`}`;
   }
 
-  protected override updated(changed: PropertyValues<this>): void {
-    super.updated(changed);
+  /** Starts (or restarts) before rendering, so the status a start sets is part of this update, not another one. */
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    super.willUpdate(changed);
     if (!this.isConnected) return;
     const inputs = RESTART_ON.map((name) => this[name]);
-    const session = this.#session;
-    if (session && inputs.every((value, index) => value === session.inputs[index])) return;
+    const started = this.#startedWith;
+    if (started && inputs.every((value, index) => value === started[index])) return;
     this.#stop();
     this.#start(inputs);
   }
 
   #start(inputs: readonly unknown[]): void {
+    this.#startedWith = inputs;
     this.#setStatus(WidgetStatus.loading);
     const controller = new AbortController();
     let config: WidgetConfig;
@@ -248,7 +251,6 @@ export class SecureWidget extends LitElement {
     );
     const session: Session = {
       controller,
-      inputs,
       config,
       broker,
       subscriber,
@@ -279,6 +281,7 @@ export class SecureWidget extends LitElement {
   }
 
   #stop(): void {
+    this.#startedWith = null;
     const session = this.#session;
     if (!session) return;
     this.#session = null;
@@ -371,30 +374,40 @@ export class SecureWidget extends LitElement {
       return;
     }
     session.recovering = true;
+    let grant: TokenGrant;
     try {
-      const grant = await session.broker.replace(session.subscriber, session.loadedToken);
-      await this.#reloadWith(session, grant, 'expired');
+      grant = await session.broker.replace(session.subscriber, session.loadedToken);
     } catch {
       // Reported through the broker's onError; the next token that arrives reloads the widget.
-      if (session === this.#session) session.awaitingToken = true;
-    } finally {
       session.recovering = false;
+      session.awaitingToken = true;
+      return;
     }
+    await this.#reloadWith(session, grant, 'expired');
   }
 
   async #reloadWith(session: Session, grant: TokenGrant, reason: 'expired' | 'manual'): Promise<void> {
     if (session !== this.#session) return;
     session.awaitingToken = false;
     const { embed } = session;
-    if (!embed.shown) {
-      // Never shown (the first token or the bundle failed): showing it now is the load.
-      embed.setToken(grant.token);
-      if (embed.shown) this.#loaded(session, grant.token);
-      return;
+    // Expiry events that arrive while the vendor reloads are echoes of the old token: one recovery serves them all.
+    // The flag drops before the reload event, so a rejection of the new token is handled as a new one.
+    session.recovering = true;
+    let reloaded = false;
+    try {
+      if (!embed.shown) {
+        // Never shown (the first token or the bundle failed): showing it now is the load.
+        embed.setToken(grant.token);
+        if (embed.shown) this.#loaded(session, grant.token);
+        return;
+      }
+      if (this.#status !== WidgetStatus.ready) this.#setStatus(WidgetStatus.refreshing);
+      await embed.reload(grant.token);
+      reloaded = session === this.#session;
+    } finally {
+      session.recovering = false;
     }
-    if (this.#status !== WidgetStatus.ready) this.#setStatus(WidgetStatus.refreshing);
-    await embed.reload(grant.token);
-    if (session !== this.#session) return;
+    if (!reloaded) return;
     this.#loaded(session, grant.token);
     this.#setStatus(WidgetStatus.ready);
     this.#emit('secure-widget-reload', { reason });

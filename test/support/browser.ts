@@ -3,6 +3,7 @@ import type { ScopeConfig } from './test-backend.js';
 
 // Kept before any test installs a fake clock: waiting for the network must run on real time.
 const realSetTimeout = globalThis.setTimeout.bind(globalThis);
+const realClearTimeout = globalThis.clearTimeout.bind(globalThis);
 
 /** The reference vendor, on another origin than the test page (localhost vs 127.0.0.1, DESIGN §1). */
 export const VENDOR = `http://127.0.0.1:${location.port}/vendor`;
@@ -16,7 +17,7 @@ export interface TestScope {
   /** A token endpoint of its own, answering as configured. */
   endpoint: string;
   configure(config: ScopeConfig): Promise<void>;
-  /** Requests the endpoint has received since it was last configured. */
+  /** Requests the endpoint has received in all. */
   calls(): Promise<number>;
 }
 
@@ -74,7 +75,7 @@ export function nextEvent<K extends keyof SecureWidgetEventMap>(
     target.addEventListener(
       type,
       (event) => {
-        clearTimeout(timer);
+        realClearTimeout(timer);
         resolve(event as SecureWidgetEventMap[K]);
       },
       { once: true },
