@@ -9,15 +9,11 @@ const backend = await createTestBackend();
 /** Mounts the real backends on the test server: Koa hands the raw request over, and only a miss goes on to Koa. */
 function backendMiddleware(ctx, next) {
   return new Promise((resolve, reject) => {
-    let passed = false;
-    ctx.res.once('close', () => passed || resolve());
-    backend(ctx.req, ctx.res, (error) => {
-      if (error) return reject(error);
-      passed = true;
-      resolve(next());
-    });
-  }).then(() => {
-    if (!ctx.res.headersSent && !ctx.res.writableEnded) return;
+    // Answered (or the client went away): Koa must not write a response of its own.
+    ctx.res.once('close', () => resolve(false));
+    backend(ctx.req, ctx.res, (error) => (error ? reject(error) : resolve(true)));
+  }).then((passed) => {
+    if (passed) return next();
     ctx.respond = false;
   });
 }
