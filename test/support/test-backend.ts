@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toNodeListener } from '../../src/server/index.js';
 import { createDemoBackend } from '../../demo/backend.js';
+import { renderServerToken } from '../../demo/server-rendered-token.js';
 
 /**
  * What a scoped test endpoint answers. Every token is a real one from the reference vendor; `offsetMs` moves the
@@ -113,7 +115,21 @@ export async function createTestBackend() {
     return JSON.parse(body || '{}');
   }
 
+  /** The demo page as Vite serves it: index.html with a server-rendered token from this same backend. */
+  async function answerDemoPage(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const html = await readFile(new URL('../../index.html', import.meta.url), 'utf8');
+    const port = req.socket.localPort;
+    const page = await renderServerToken(html, demo, `http://localhost:${port}`);
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(page);
+  }
+
   return (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
+    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/index.html') {
+      answerDemoPage(req, res).catch((error) => {
+        if (!res.headersSent) res.writeHead(500).end(String(error));
+      });
+      return;
+    }
     const match = ROUTE.exec((req.url ?? '').split('?')[0]!);
     if (!match) {
       demoListener(req, res, next);
@@ -130,7 +146,6 @@ export async function createTestBackend() {
       readJson(req)
         .then((config) => {
           current.config = config as ScopeConfig;
-          current.calls = 0;
           res.writeHead(204).end();
         })
         .catch(done);
