@@ -1,0 +1,550 @@
+import { expect } from '@open-wc/testing';
+import sinon from 'sinon';
+import { SecureWidgetError } from '../../src/errors.js';
+import { TokenBroker, sharedBroker, type TokenSubscriber } from '../../src/token/broker.js';
+import type { TokenGrant } from '../../src/token/grant.js';
+
+const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const DAY = 24 * 60 * MINUTE;
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** A grant with `remaining` ms to live (by the fake clock) out of `lifetime`. */
+function grant(token: string, lifetime: number | null = 15 * MINUTE, remaining = lifetime ?? 15 * MINUTE): TokenGrant {
+  return { token, expiresAt: Date.now() + remaining, lifetime };
+}
+
+const opaque = (token: string): TokenGrant => ({ token, expiresAt: null, lifetime: null });
+const transient = (retryAfter?: number) =>
+  new SecureWidgetError('endpoint-http', 'HTTP 503', { fatal: false, status: 503, ...(retryAfter && { retryAfter }) });
+const fatal = () => new SecureWidgetError('endpoint-http', 'HTTP 401', { fatal: true, status: 401 });
+
+/**
+ * A loader whose every call waits for the test to settle it, and which rejects with an AbortError when its signal
+ * aborts, as endpointLoader does.
+ */
+function fakeLoader() {
+  const calls: Deferred<TokenGrant>[] = [];
+  const load = sinon.stub<[AbortSignal], Promise<TokenGrant>>().callsFake((signal) => {
+    const call = deferred<TokenGrant>();
+    signal.addEventListener('abort', () => call.reject(new DOMException('Aborted', 'AbortError')), { once: true });
+    calls.push(call);
+    return call.promise;
+  });
+  return {
+    load,
+    /** Settles the latest call and lets the broker react. */
+    async resolve(value: TokenGrant) {
+      calls.at(-1)!.resolve(value);
+      await clock.tickAsync(0);
+    },
+    async reject(error: unknown) {
+      calls.at(-1)!.reject(error);
+      await clock.tickAsync(0);
+    },
+    signal: (call = -1) => load.getCalls().at(call)!.args[0],
+  };
+}
+
+function subscriber(margin = MINUTE) {
+  return {
+    margin,
+    onToken: sinon.spy<TokenSubscriber['onToken']>(() => {}),
+    onError: sinon.spy<TokenSubscriber['onError']>(() => {}),
+  } satisfies TokenSubscriber;
+}
+
+let clock: sinon.SinonFakeTimers;
+
+beforeEach(() => {
+  clock = sinon.useFakeTimers({
+    now: NOW,
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+  });
+});
+
+afterEach(() => {
+  clock.restore();
+  sinon.restore();
+});
+
+/** A broker with subscribers already holding `first`, the way widgets on a page look after start-up. */
+async function brokerWithToken(first: TokenGrant, ...subscribers: ReturnType<typeof subscriber>[]) {
+  const loader = fakeLoader();
+  const broker = new TokenBroker(loader.load);
+  for (const each of subscribers) broker.subscribe(each);
+  const pending = broker.request(subscribers[0]!);
+  await loader.resolve(first);
+  await pending;
+  for (const each of subscribers) each.onToken.resetHistory();
+  return { broker, loader };
+}
+
+describe('broker: shares one request among widgets', () => {
+  it('makes one load for many concurrent request() calls and gives every widget the same token', async () => {
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const [a, b, c] = [subscriber(), subscriber(), subscriber()];
+    for (const each of [a, b, c]) broker.subscribe(each);
+    const pending = [broker.request(a), broker.request(b), broker.request(c), broker.refresh(b)];
+    expect(loader.load.callCount).to.equal(1);
+    const t1 = grant('t1');
+    await loader.resolve(t1);
+    for (const result of await Promise.all(pending)) expect(result).to.equal(t1);
+    expect(loader.load.callCount).to.equal(1);
+    for (const each of [a, b, c]) expect(each.onToken.callCount, 'each widget is told once').to.equal(1);
+  });
+
+  it('sets fetchedForThis for the initiator only', async () => {
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const [a, b, c] = [subscriber(), subscriber(), subscriber()];
+    for (const each of [a, b, c]) broker.subscribe(each);
+    const pending = broker.request(b);
+    void broker.request(a);
+    void broker.request(c);
+    const t1 = grant('t1');
+    await loader.resolve(t1);
+    await pending;
+    expect(a.onToken.args).to.deep.equal([[t1, false]]);
+    expect(b.onToken.args).to.deep.equal([[t1, true]]);
+    expect(c.onToken.args).to.deep.equal([[t1, false]]);
+  });
+});
+
+describe('broker: a fresh token in hand is delivered at once', () => {
+  it('hands the token to a newcomer synchronously, without a load', async () => {
+    const a = subscriber();
+    const t1 = grant('t1');
+    const { broker, loader } = await brokerWithToken(t1, a);
+    const b = subscriber();
+    broker.subscribe(b);
+    const pending = broker.request(b);
+    expect(b.onToken.args, 'before any await').to.deep.equal([[t1, false]]);
+    expect(await pending).to.equal(t1);
+    expect(loader.load.callCount).to.equal(1);
+    expect(a.onToken.callCount, 'the others hear nothing').to.equal(0);
+  });
+
+  it('keeps delivering an opaque token (no expiry) without loads', async () => {
+    const a = subscriber();
+    const { broker, loader } = await brokerWithToken(opaque('o1'), a);
+    await clock.tickAsync(7 * DAY);
+    expect(await broker.request(a)).to.deep.equal(opaque('o1'));
+    expect(loader.load.callCount).to.equal(1);
+    expect(clock.countTimers(), 'nothing to schedule').to.equal(0);
+  });
+
+  it('loads instead when the token in hand is already due for refresh', async () => {
+    const a = subscriber();
+    const { broker, loader } = await brokerWithToken(grant('t1'), a);
+    clock.setSystemTime(Date.now() + 14 * MINUTE + 1); // the timer is late (a background tab)
+    const pending = broker.request(a);
+    expect(a.onToken.callCount).to.equal(0);
+    expect(loader.load.callCount).to.equal(2);
+    await loader.resolve(grant('t2'));
+    expect((await pending).token).to.equal('t2');
+  });
+
+  it('exposes the token in hand only while it is fresh', async () => {
+    const { broker } = await brokerWithToken(grant('t1'), subscriber());
+    expect(broker.grant?.token).to.equal('t1');
+    clock.setSystemTime(NOW + 15 * MINUTE);
+    expect(broker.grant).to.equal(null);
+  });
+});
+
+describe('broker: refreshes ahead of expiry', () => {
+  it('fires exactly at expiresAt − margin', async () => {
+    const a = subscriber(MINUTE);
+    const { loader } = await brokerWithToken(grant('t1'), a);
+    await clock.tickAsync(14 * MINUTE - 1);
+    expect(loader.load.callCount).to.equal(1);
+    await clock.tickAsync(1);
+    expect(loader.load.callCount).to.equal(2);
+    expect(a.onToken.callCount, 'the old token stays in use until the new one arrives').to.equal(0);
+  });
+
+  it('uses the largest margin among the subscribers', async () => {
+    const margins = [subscriber(30 * SECOND), subscriber(2 * MINUTE), subscriber()];
+    const { loader } = await brokerWithToken(grant('t1'), ...margins);
+    await clock.tickAsync(13 * MINUTE - 1);
+    expect(loader.load.callCount).to.equal(1);
+    await clock.tickAsync(1);
+    expect(loader.load.callCount).to.equal(2);
+  });
+
+  it('caps the margin at half the token lifetime', async () => {
+    const { loader } = await brokerWithToken(grant('t1', 2 * MINUTE), subscriber(90 * SECOND));
+    await clock.tickAsync(MINUTE - 1);
+    expect(loader.load.callCount).to.equal(1);
+    await clock.tickAsync(1);
+    expect(loader.load.callCount).to.equal(2);
+  });
+
+  it('tells the first subscriber the timer fetch was for it, and schedules the next one', async () => {
+    const [a, b] = [subscriber(), subscriber()];
+    const { loader } = await brokerWithToken(grant('t1'), a, b);
+    await clock.tickAsync(14 * MINUTE);
+    const t2 = grant('t2');
+    await loader.resolve(t2);
+    expect(a.onToken.args).to.deep.equal([[t2, true]]);
+    expect(b.onToken.args).to.deep.equal([[t2, false]]);
+    await clock.tickAsync(14 * MINUTE - 1);
+    expect(loader.load.callCount).to.equal(2);
+    await clock.tickAsync(1);
+    expect(loader.load.callCount).to.equal(3);
+  });
+
+  // BUG: the timer is computed when a token arrives, from the margins subscribed at that moment; subscribe() does not
+  // reschedule. A widget with refresh-margin 120 s that connects after the token arrived (request() hands it the
+  // token at once, since it is not yet due by its margin) is ignored until the next token: the refresh fires at
+  // expiresAt − 60 s instead of expiresAt − 120 s. Expected a load at 13 min; actual none until 14 min.
+  it.skip('honours the larger margin of a widget that subscribes after the token arrived', async () => {
+    const { broker, loader } = await brokerWithToken(grant('t1'), subscriber(MINUTE));
+    await clock.tickAsync(MINUTE);
+    const late = subscriber(2 * MINUTE);
+    broker.subscribe(late);
+    await broker.request(late);
+    await clock.tickAsync(12 * MINUTE);
+    expect(loader.load.callCount).to.equal(2);
+  });
+});
+
+describe('broker: replace() after the vendor rejects a token', () => {
+  it('hands over the token fetched ahead of expiry, without a load', async () => {
+    const a = subscriber();
+    const { broker, loader } = await brokerWithToken(grant('t1'), a);
+    await clock.tickAsync(14 * MINUTE);
+    const t2 = grant('t2');
+    await loader.resolve(t2);
+    a.onToken.resetHistory();
+    // The vendor's widget fires rai-error at t1's expiry: t2 is already in hand.
+    await clock.tickAsync(MINUTE);
+    const pending = broker.replace(a, 't1');
+    expect(a.onToken.args).to.deep.equal([[t2, false]]);
+    expect(await pending).to.equal(t2);
+    expect(loader.load.callCount).to.equal(2);
+  });
+
+  it('loads when the token in hand is the rejected one', async () => {
+    const a = subscriber();
+    const { broker, loader } = await brokerWithToken(grant('t1'), a);
+    const pending = broker.replace(a, 't1');
+    expect(loader.load.callCount).to.equal(2);
+    expect(a.onToken.callCount).to.equal(0);
+    const t2 = grant('t2');
+    await loader.resolve(t2);
+    expect(await pending).to.equal(t2);
+    expect(a.onToken.args).to.deep.equal([[t2, true]]);
+  });
+
+  it('loads when there is no token in hand, and joins a load in flight', async () => {
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const [a, b] = [subscriber(), subscriber()];
+    broker.subscribe(a);
+    broker.subscribe(b);
+    const first = broker.replace(a, null);
+    const second = broker.replace(b, 't0');
+    expect(loader.load.callCount).to.equal(1);
+    await loader.resolve(grant('t1'));
+    expect((await first).token).to.equal('t1');
+    expect((await second).token).to.equal('t1');
+  });
+});
+
+describe('broker: offer() of a server-rendered token', () => {
+  it('adopts it when nothing is in hand, tells the other widgets only, and makes no load', async () => {
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const [a, b, c] = [subscriber(), subscriber(), subscriber()];
+    for (const each of [a, b, c]) broker.subscribe(each);
+    const markup = grant('m1');
+    broker.offer(markup, b);
+    expect(a.onToken.args).to.deep.equal([[markup, false]]);
+    expect(b.onToken.callCount, 'the offering widget already has it').to.equal(0);
+    expect(c.onToken.args).to.deep.equal([[markup, false]]);
+    expect(await broker.request(c)).to.equal(markup);
+    expect(loader.load.callCount).to.equal(0);
+  });
+
+  it('schedules the refresh of the adopted token', async () => {
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const a = subscriber();
+    broker.subscribe(a);
+    broker.offer(grant('m1'), a);
+    await clock.tickAsync(14 * MINUTE - 1);
+    expect(loader.load.callCount).to.equal(0);
+    await clock.tickAsync(1);
+    expect(loader.load.callCount).to.equal(1);
+  });
+
+  it('adopts a token that expires later than the one in hand', async () => {
+    const [a, b] = [subscriber(), subscriber()];
+    const { broker } = await brokerWithToken(grant('t1', 15 * MINUTE, 5 * MINUTE), a, b);
+    const later = grant('m1');
+    broker.offer(later, b);
+    expect(broker.grant).to.equal(later);
+    expect(a.onToken.args).to.deep.equal([[later, false]]);
+    expect(b.onToken.callCount).to.equal(0);
+  });
+
+  it('ignores a token that expires no later than the one in hand, or has no expiry', async () => {
+    const [a, b] = [subscriber(), subscriber()];
+    const t1 = grant('t1');
+    const { broker } = await brokerWithToken(t1, a, b);
+    broker.offer(grant('m1', 15 * MINUTE, 5 * MINUTE), b);
+    broker.offer(grant('m2'), b);
+    broker.offer(opaque('m3'), b);
+    expect(broker.grant).to.equal(t1);
+    expect(a.onToken.callCount).to.equal(0);
+  });
+});
+
+describe('broker: transient failures retry with backoff', () => {
+  it('tells every widget once, with retryAt, and retries 1 s, 2 s, 4 s … capped at 60 s', async () => {
+    sinon.stub(Math, 'random').returns(1); // full jitter at its ceiling
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const [a, b] = [subscriber(), subscriber()];
+    broker.subscribe(a);
+    broker.subscribe(b);
+    const first = broker.request(a);
+    const delays = [1, 2, 4, 8, 16, 32, 60, 60].map((s) => s * SECOND);
+    for (const [attempt, delay] of delays.entries()) {
+      const error = transient();
+      await loader.reject(error);
+      for (const each of [a, b]) {
+        expect(each.onError.callCount, `attempt ${attempt + 1}`).to.equal(attempt + 1);
+        expect(each.onError.lastCall.args).to.deep.equal([error, Date.now() + delay]);
+      }
+      await clock.tickAsync(delay - 1);
+      expect(loader.load.callCount, `not before ${delay} ms`).to.equal(attempt + 1);
+      await clock.tickAsync(1);
+      expect(loader.load.callCount, `at ${delay} ms`).to.equal(attempt + 2);
+    }
+    expect(await first.catch((error: unknown) => error)).to.be.instanceOf(SecureWidgetError);
+    await loader.resolve(grant('t1'));
+    expect(a.onToken.lastCall.args[0].token).to.equal('t1');
+  });
+
+  it('spreads retries with full jitter (random × ceiling)', async () => {
+    sinon.stub(Math, 'random').returns(0.25);
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const a = subscriber();
+    broker.subscribe(a);
+    void broker.request(a);
+    await loader.reject(transient());
+    expect(a.onError.lastCall.args[1]).to.equal(NOW + 250);
+    await clock.tickAsync(249);
+    expect(loader.load.callCount).to.equal(1);
+    await clock.tickAsync(1);
+    expect(loader.load.callCount).to.equal(2);
+  });
+
+  it('honours a Retry-After longer than the backoff, not a shorter one', async () => {
+    sinon.stub(Math, 'random').returns(1);
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const a = subscriber();
+    broker.subscribe(a);
+    void broker.request(a);
+    await loader.reject(transient(30 * SECOND));
+    expect(a.onError.lastCall.args[1]).to.equal(NOW + 30 * SECOND);
+    await clock.tickAsync(30 * SECOND - 1);
+    expect(loader.load.callCount).to.equal(1);
+    await clock.tickAsync(1);
+    expect(loader.load.callCount).to.equal(2);
+    await loader.reject(transient(500)); // second failure: the 2 s ceiling wins
+    await clock.tickAsync(2 * SECOND - 1);
+    expect(loader.load.callCount).to.equal(2);
+    await clock.tickAsync(1);
+    expect(loader.load.callCount).to.equal(3);
+  });
+
+  it('starts the backoff over after a success', async () => {
+    sinon.stub(Math, 'random').returns(1);
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const a = subscriber();
+    broker.subscribe(a);
+    void broker.request(a);
+    await loader.reject(transient());
+    await clock.tickAsync(1 * SECOND);
+    await loader.reject(transient());
+    await clock.tickAsync(2 * SECOND);
+    await loader.resolve(grant('t1'));
+    await clock.tickAsync(14 * MINUTE); // the refresh timer
+    expect(loader.load.callCount).to.equal(4);
+    await loader.reject(transient());
+    expect(a.onError.lastCall.args[1]).to.equal(Date.now() + 1 * SECOND);
+  });
+});
+
+describe('broker: fatal failures wait for refresh()', () => {
+  it('reports retryAt null and schedules nothing', async () => {
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const [a, b] = [subscriber(), subscriber()];
+    broker.subscribe(a);
+    broker.subscribe(b);
+    const pending = broker.request(a);
+    const error = fatal();
+    await loader.reject(error);
+    expect(await pending.catch((e: unknown) => e)).to.equal(error);
+    for (const each of [a, b]) expect(each.onError.args).to.deep.equal([[error, null]]);
+    expect(clock.countTimers()).to.equal(0);
+    await clock.tickAsync(DAY);
+    expect(loader.load.callCount).to.equal(1);
+    void broker.refresh(a);
+    expect(loader.load.callCount).to.equal(2);
+  });
+
+  it('treats a rejection that is no SecureWidgetError (fetchToken throwing) as a fatal token-missing', async () => {
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const a = subscriber();
+    broker.subscribe(a);
+    void broker.request(a);
+    const cause = new TypeError('sdk offline');
+    await loader.reject(cause);
+    const [error, retryAt] = a.onError.lastCall.args;
+    expect(error).to.include({ code: 'token-missing', fatal: true });
+    expect(error.cause).to.equal(cause);
+    expect(retryAt).to.equal(null);
+  });
+});
+
+describe('broker: the last widget to leave stops everything', () => {
+  it('keeps the timer while one widget remains', async () => {
+    const [a, b] = [subscriber(), subscriber()];
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const offA = broker.subscribe(a);
+    broker.subscribe(b);
+    void broker.request(a);
+    await loader.resolve(grant('t1'));
+    offA();
+    await clock.tickAsync(14 * MINUTE);
+    expect(loader.load.callCount).to.equal(2);
+  });
+
+  it('stops the refresh timer on the last unsubscribe', async () => {
+    const onIdle = sinon.spy();
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load, onIdle);
+    const a = subscriber();
+    const off = broker.subscribe(a);
+    void broker.request(a);
+    await loader.resolve(grant('t1'));
+    off();
+    expect(onIdle.callCount).to.equal(1);
+    expect(clock.countTimers()).to.equal(0);
+    await clock.tickAsync(DAY);
+    expect(loader.load.callCount).to.equal(1);
+    off();
+    expect(onIdle.callCount, 'a second unsubscribe is a no-op').to.equal(1);
+  });
+
+  it('aborts the load in flight, and an aborted load is no failure to report', async () => {
+    const onIdle = sinon.spy();
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load, onIdle);
+    const [a, b] = [subscriber(), subscriber()];
+    const offA = broker.subscribe(a);
+    const offB = broker.subscribe(b);
+    const pending = broker.request(a);
+    offA();
+    expect(loader.signal().aborted, 'one widget left').to.equal(false);
+    offB();
+    expect(loader.signal().aborted).to.equal(true);
+    const error = await pending.catch((e: unknown) => e);
+    expect((error as DOMException).name).to.equal('AbortError');
+    await clock.tickAsync(0);
+    expect(a.onError.callCount + b.onError.callCount).to.equal(0);
+    expect(clock.countTimers(), 'no retry').to.equal(0);
+    expect(onIdle.callCount).to.equal(1);
+  });
+
+  it('sharedBroker gives one broker per key and forgets it when idle', () => {
+    const key = Symbol('endpoint');
+    const createLoader = sinon.spy(() => fakeLoader().load);
+    const first = sharedBroker(key, createLoader);
+    expect(sharedBroker(key, createLoader)).to.equal(first);
+    expect(sharedBroker(Symbol('other'), createLoader)).not.to.equal(first);
+    expect(createLoader.callCount).to.equal(2);
+    const offA = first.subscribe(subscriber());
+    const offB = sharedBroker(key, createLoader).subscribe(subscriber());
+    offA();
+    expect(sharedBroker(key, createLoader), 'one widget left').to.equal(first);
+    offB();
+    const second = sharedBroker(key, createLoader);
+    expect(second).not.to.equal(first);
+    expect(createLoader.callCount).to.equal(3);
+  });
+});
+
+describe('broker: timers that could misfire', () => {
+  it('clamps a delay beyond 2^31 − 1 ms: a 30-day token does not refetch at once', async () => {
+    const thirtyDays = grant('t1', 30 * DAY);
+    const { loader } = await brokerWithToken(thirtyDays, subscriber());
+    await clock.tickAsync(SECOND);
+    expect(loader.load.callCount).to.equal(1);
+    await clock.tickAsync(MAX_TIMER_DELAY - SECOND - 1);
+    expect(loader.load.callCount, 'nothing before 2^31 − 1 ms').to.equal(1);
+  });
+
+  it('waits half the remaining life of a token that arrives already inside its margin', async () => {
+    const a = subscriber(MINUTE);
+    // A 15-minute token the backend had cached: 40 s remain, less than the 60 s margin.
+    const { loader } = await brokerWithToken(grant('t1', 15 * MINUTE, 40 * SECOND), a);
+    await clock.tickAsync(20 * SECOND - 1);
+    expect(loader.load.callCount, 'no refetch loop').to.equal(1);
+    await clock.tickAsync(1);
+    expect(loader.load.callCount).to.equal(2);
+    await loader.resolve(grant('t2', 15 * MINUTE, 40 * SECOND));
+    await clock.tickAsync(20 * SECOND - 1);
+    expect(loader.load.callCount).to.equal(2);
+    await clock.tickAsync(1);
+    expect(loader.load.callCount).to.equal(3);
+  });
+
+  // BUG (latent: the element never reuses an idle broker, since sharedBroker forgets it and element scope makes a new
+  // one): stop() says "the broker can be used again afterwards", but a broker stopped with a token in hand hands that
+  // token out at once from request() and never schedules its refresh again, because request() delivers without
+  // calling #schedule. Expected a load at expiresAt − margin (14 min); actual none, so the token simply expires.
+  it.skip('schedules the refresh again when used after stop()', async () => {
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const a = subscriber();
+    const off = broker.subscribe(a);
+    void broker.request(a);
+    await loader.resolve(grant('t1'));
+    off();
+    const b = subscriber();
+    broker.subscribe(b);
+    await broker.request(b);
+    await clock.tickAsync(14 * MINUTE);
+    expect(loader.load.callCount).to.equal(2);
+  });
+});
