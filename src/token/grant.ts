@@ -28,8 +28,9 @@ export interface Arrival {
 /** DESIGN §5: anything larger is not a token but a page, a dump or an attack. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 
-// A JWS in compact form; a JWE (five parts) and other formats are opaque to us.
-const JWS_COMPACT = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+// A JWS in compact form: three base64url parts, the first a JSON object (`{"` encodes as `eyJ`). A JWE (five parts)
+// and dotted opaque formats (`v1.abc.def`) are opaque to us.
+const JWS_COMPACT = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
 // base64, base64url, hex, UUIDs and prefixed forms like `v2:…`: the characters bearer tokens are made of
 // (RFC 6750 b64token plus `:`). Whitespace, quotes and angle brackets mean we were handed something else.
 const TOKEN_CHARACTERS = /^[\w\-.~+/=:]+$/;

@@ -39,7 +39,9 @@ export function endpointLoader({ url, credentials, timeout = DEFAULT_TIMEOUT }: 
         throw fetchFailure(cause, signal, timedOut());
       }
       const receivedAt = Date.now();
-      if (!response.ok) throw httpFailure(response);
+      const date = Date.parse(response.headers.get('Date') ?? '');
+      const serverTime = Number.isFinite(date) ? date : null;
+      if (!response.ok) throw httpFailure(response, serverTime);
 
       let body: string;
       try {
@@ -47,19 +49,35 @@ export function endpointLoader({ url, credentials, timeout = DEFAULT_TIMEOUT }: 
       } catch (cause) {
         throw fetchFailure(cause, signal, timedOut());
       }
-      const date = Date.parse(response.headers.get('Date') ?? '');
       const { token, hints } = parseBody(body, response.headers.get('Content-Type') ?? '');
-      return grantFromResponse(token, hints, { receivedAt, serverTime: Number.isFinite(date) ? date : null });
+      return grantFromResponse(token, hints, { receivedAt, serverTime });
     } finally {
       done();
     }
   };
 }
 
-/** `fetchToken` replaces the endpoint: same validation, no server clock to read (so `iat` stands in for it). */
-export function customLoader(fetchToken: CustomTokenFetcher): TokenLoader {
+/**
+ * `fetchToken` replaces the endpoint: same validation and timeout, no server clock to read (so `iat` stands in for
+ * it). A rejection that is not ours is taken for a network failure (a host SDK offline), so it is retried.
+ */
+export function customLoader(fetchToken: CustomTokenFetcher, timeout = DEFAULT_TIMEOUT): TokenLoader {
   return async (signal) => {
-    const result = await fetchToken(signal);
+    const { signal: attempt, timedOut, done } = withTimeout(signal, timeout);
+    let result: CustomTokenResult;
+    try {
+      // The race makes the timeout hold even for a fetchToken that ignores its signal.
+      result = await Promise.race([
+        fetchToken(attempt),
+        new Promise<never>((_, reject) =>
+          attempt.addEventListener('abort', () => reject(attempt.reason), { once: true }),
+        ),
+      ]);
+    } catch (cause) {
+      throw fetchFailure(cause, signal, timedOut(), 'fetchToken');
+    } finally {
+      done();
+    }
     const receivedAt = Date.now();
     if (typeof result === 'string') return grantFromResponse(result, {}, { receivedAt, serverTime: null });
     if (result === null || typeof result !== 'object') {
@@ -93,26 +111,23 @@ function withTimeout(outer: AbortSignal, timeout: number) {
   };
 }
 
-function fetchFailure(cause: unknown, outer: AbortSignal, timedOut: boolean): unknown {
+function fetchFailure(cause: unknown, outer: AbortSignal, timedOut: boolean, what = 'The token endpoint'): unknown {
   if (outer.aborted) return isAbortError(cause) ? cause : new DOMException('Aborted', 'AbortError');
   if (timedOut) {
-    return new SecureWidgetError('endpoint-timeout', 'The token endpoint did not answer in time.', {
-      fatal: false,
-      cause,
-    });
+    return new SecureWidgetError('endpoint-timeout', `${what} did not answer in time.`, { fatal: false, cause });
   }
   if (cause instanceof SecureWidgetError) return cause;
-  return new SecureWidgetError('endpoint-network', 'The token endpoint could not be reached.', {
-    fatal: false,
-    cause,
-  });
+  return new SecureWidgetError('endpoint-network', `${what} failed to get a token.`, { fatal: false, cause });
 }
 
-function httpFailure(response: Response): SecureWidgetError {
+function httpFailure(response: Response, serverTime: number | null): SecureWidgetError {
   const { status } = response;
+  // Nobody reads an error body: release the connection.
+  void response.body?.cancel().catch(() => {});
   // 408, 429 and 5xx say "not now"; any other status says "not like this", and asking again will not help.
   const transient = status === 408 || status === 429 || status >= 500;
-  const retryAfter = parseRetryAfter(response.headers.get('Retry-After'));
+  // An HTTP-date is by the server's clock: measure it from the server's Date, not from a client clock that may be off.
+  const retryAfter = parseRetryAfter(response.headers.get('Retry-After'), serverTime ?? Date.now());
   return new SecureWidgetError('endpoint-http', `The token endpoint answered HTTP ${status}.`, {
     fatal: !transient,
     status,
@@ -124,6 +139,8 @@ function httpFailure(response: Response): SecureWidgetError {
 export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
   if (!value) return null;
   if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  // An HTTP-date names its weekday or month; anything else (`-5`, `1.5`) is junk that Date.parse would still accept.
+  if (!/[a-z]{3}/i.test(value)) return null;
   const date = Date.parse(value);
   return Number.isFinite(date) ? Math.max(0, date - now) : null;
 }
@@ -188,7 +205,7 @@ function parseBody(body: string, contentType: string): { token: unknown; hints: 
         token,
         hints: {
           expiresAt: typeof expiresAt === 'number' || typeof expiresAt === 'string' ? expiresAt : null,
-          expiresIn: typeof expiresIn === 'number' ? expiresIn : null,
+          expiresIn: typeof expiresIn === 'number' || typeof expiresIn === 'string' ? Number(expiresIn) : null,
         },
       };
     }

@@ -175,7 +175,7 @@ describe('grant: refuses what is not a token', () => {
   it('token-malformed for a JWT-shaped string that does not decode', () => {
     const header = base64url('{"alg":"none"}');
     for (const value of [
-      'abc.def.ghi', // payload is not base64url JSON
+      `${header}.def.ghi`, // payload is not base64url JSON
       `${header}.${base64url('not json')}.`,
       `${header}.${base64url('[1,2]')}.sig`, // JSON, but not a claims object
       `${header}.${base64url('"exp"')}.sig`,
@@ -205,6 +205,7 @@ describe('grant: opaque tokens', () => {
       'v2:QmFzZTY0K/Rva2VuPQ==',
       'pk_live.abc', // one dot: not a JWS
       'a.b.c.d.e', // five parts (a JWE): opaque to the browser
+      'v1.abc.def', // three parts, but the first is no JSON header: a dotted opaque format
     ]) {
       const grant = grantFromResponse(value, {}, arrival());
       expect(grant, value).to.deep.equal({ token: value, expiresAt: null, lifetime: null });

@@ -262,7 +262,7 @@ describe('source: HTTP failures', () => {
   // the server's clock. DESIGN §3 makes expiry skew-proof by measuring against the response's Date header; the same
   // response carries one here, but with the client clock 2 h slow the broker is told to wait 2 h + 90 s (and with it
   // 2 h fast, 0 s instead of 90 s). Expected retryAfter = Retry-After − Date = 90 000; actual 7 290 000.
-  it.skip('measures an HTTP-date Retry-After against the Date header, not the client clock', async () => {
+  it('measures an HTTP-date Retry-After against the Date header, not the client clock', async () => {
     clock.restore();
     setClock(-2 * HOUR);
     fetchStub.resolves(
@@ -478,8 +478,15 @@ describe('source: customLoader (fetchToken)', () => {
     expect(expired.code).to.equal('token-expired');
   });
 
-  it('passes a fetchToken rejection through unchanged (the broker classifies it)', async () => {
+  it('takes a fetchToken rejection for a transient network failure, keeping it as cause', async () => {
     const cause = new TypeError('sdk offline');
-    expect(await rejection(customLoader(() => Promise.reject(cause))(new AbortController().signal))).to.equal(cause);
+    const error = await rejection(customLoader(() => Promise.reject(cause))(new AbortController().signal));
+    expect(error).to.include({ name: 'SecureWidgetError', code: 'endpoint-network', fatal: false });
+    expect((error as Error).cause).to.equal(cause);
+  });
+
+  it('passes a SecureWidgetError from fetchToken through unchanged', async () => {
+    const own = new SecureWidgetError('token-missing', 'none', { fatal: true });
+    expect(await rejection(customLoader(() => Promise.reject(own))(new AbortController().signal))).to.equal(own);
   });
 });
