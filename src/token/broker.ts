@@ -26,7 +26,7 @@ export class TokenBroker {
   readonly #onIdle: () => void;
   readonly #subscribers = new Set<TokenSubscriber>();
   #grant: TokenGrant | null = null;
-  #inflight: { promise: Promise<TokenGrant>; controller: AbortController } | null = null;
+  #inflight: { promise: Promise<TokenGrant>; controller: AbortController; kind: 'initial' | 'next' } | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #failures = 0;
 
@@ -46,6 +46,8 @@ export class TokenBroker {
 
   subscribe(subscriber: TokenSubscriber): () => void {
     this.#subscribers.add(subscriber);
+    // A newcomer may want the next token earlier (a larger margin), or the broker may be waking from stop().
+    if (!this.#inflight && this.#failures === 0) this.#schedule();
     return () => {
       if (!this.#subscribers.delete(subscriber) || this.#subscribers.size > 0) return;
       this.stop();
@@ -54,17 +56,16 @@ export class TokenBroker {
   }
 
   /**
-   * A token for `subscriber`: the one in hand when it is fresh and not yet due for refresh (delivered at once),
-   * else the next one, from the request in flight or a new one.
+   * A token for `subscriber`: the one in hand while it is valid (delivered at once, even when its successor is due, so
+   * a widget never waits on the network while a good token exists), else the next one, from the request in flight or
+   * a new one.
    */
   request(subscriber: TokenSubscriber): Promise<TokenGrant> {
     const grant = this.grant;
-    const due = grant && refreshTime(grant, this.#margin());
-    if (grant && (due === null || due > Date.now())) {
-      subscriber.onToken(grant, false);
-      return Promise.resolve(grant);
-    }
-    return this.#fetch(subscriber);
+    if (!grant) return this.#fetch(subscriber, 'initial');
+    subscriber.onToken(grant, false);
+    if (this.#due(grant) && !this.#inflight && this.#failures === 0) void this.#fetch(null).catch(() => {});
+    return Promise.resolve(grant);
   }
 
   /**
@@ -95,6 +96,12 @@ export class TokenBroker {
       return;
     }
     this.#grant = grant;
+    // Widgets earlier on the page may have asked for a first token already: this one serves them, so that request is
+    // not needed (a server-rendered page makes no request at load, whatever the order of its widgets).
+    if (this.#inflight?.kind === 'initial' && !this.#due(grant)) {
+      this.#inflight.controller.abort();
+      this.#inflight = null;
+    }
     this.#schedule();
     for (const subscriber of this.#subscribers) if (subscriber !== from) subscriber.onToken(grant, false);
   }
@@ -113,13 +120,20 @@ export class TokenBroker {
     return margin;
   }
 
-  #fetch(initiator: TokenSubscriber | null): Promise<TokenGrant> {
+  #due(grant: TokenGrant): boolean {
+    const due = refreshTime(grant, this.#margin());
+    return due !== null && due <= Date.now();
+  }
+
+  #fetch(initiator: TokenSubscriber | null, kind: 'initial' | 'next' = 'next'): Promise<TokenGrant> {
     if (this.#inflight) return this.#inflight.promise;
     clearTimeout(this.#timer);
     const controller = new AbortController();
     const promise = this.#load(controller.signal).then(
       (grant) => {
         if (this.#inflight?.controller === controller) this.#inflight = null;
+        // A loader that ignores its signal (a custom fetchToken) may still resolve after stop(): nobody wants it.
+        if (controller.signal.aborted) throw new DOMException('Aborted', 'AbortError');
         this.#failures = 0;
         this.#grant = grant;
         this.#schedule();
@@ -140,7 +154,7 @@ export class TokenBroker {
         throw failure;
       },
     );
-    this.#inflight = { promise, controller };
+    this.#inflight = { promise, controller, kind };
     // The subscribers hear about failures; a caller that does not await the promise must not see an unhandled one.
     promise.catch(() => {});
     return promise;
@@ -152,9 +166,13 @@ export class TokenBroker {
     const grant = this.#grant;
     if (!grant || grant.expiresAt === null || this.#subscribers.size === 0) return;
     const now = Date.now();
-    let delay = refreshTime(grant, this.#margin())! - now;
-    if (delay <= 0) delay = (grant.expiresAt - now) / 2;
-    this.#timer = setTimeout(() => void this.#fetch(null).catch(() => {}), clamp(delay));
+    let due = refreshTime(grant, this.#margin())!;
+    if (due <= now) due = now + (grant.expiresAt - now) / 2;
+    this.#timer = setTimeout(() => {
+      // A delay beyond setTimeout's range was clamped: not due yet, wait again.
+      if (Date.now() < due) this.#schedule();
+      else void this.#fetch(null).catch(() => {});
+    }, clamp(due - now));
   }
 
   /** Exponential backoff with full jitter, so that many pages do not retry in step; `Retry-After` wins when longer. */
