@@ -50,6 +50,9 @@ interface Session {
   loadedAt: number;
   freshRejections: number;
   recovering: boolean;
+  /** Inside the vendor's reload: an expiry event now may be a rejection of the new token. */
+  reloading: boolean;
+  rejectedWhileReloading: boolean;
   /** An expiry could not be served; the next token that arrives reloads the widget. */
   awaitingToken: boolean;
   halted: boolean;
@@ -239,6 +242,7 @@ export class SecureWidget extends LitElement {
         ready: () => this.#onReady(session),
         expired: () => void this.#onExpired(session),
         fail: (error) => this.#report(session, error),
+        reloaded: (token) => this.#onReloadedByAnother(session, token),
       },
       {
         bundleUrl: config.bundleUrl,
@@ -260,6 +264,8 @@ export class SecureWidget extends LitElement {
       loadedAt: 0,
       freshRejections: 0,
       recovering: false,
+      reloading: false,
+      rejectedWhileReloading: false,
       awaitingToken: false,
       halted: false,
     };
@@ -349,7 +355,13 @@ export class SecureWidget extends LitElement {
 
   /** The vendor rejected its token: the next one is usually in hand already (fetched ahead of expiry). */
   async #onExpired(session: Session): Promise<void> {
-    if (session !== this.#session || session.recovering || session.halted) return;
+    if (session !== this.#session || session.halted) return;
+    if (session.recovering) {
+      // Before the reload these are echoes of the old token; during it, possibly the vendor rejecting the new one,
+      // which must not be lost: it is looked at once the reload is done.
+      if (session.reloading) session.rejectedWhileReloading = true;
+      return;
+    }
     if (!session.broker) {
       this.#report(
         session,
@@ -402,15 +414,31 @@ export class SecureWidget extends LitElement {
         return;
       }
       if (this.#status !== WidgetStatus.ready) this.#setStatus(WidgetStatus.refreshing);
+      session.reloading = true;
+      session.rejectedWhileReloading = false;
       await embed.reload(grant.token);
       reloaded = session === this.#session;
     } finally {
       session.recovering = false;
+      session.reloading = false;
     }
     if (!reloaded) return;
     this.#loaded(session, grant.token);
     this.#setStatus(WidgetStatus.ready);
     this.#emit('secure-widget-reload', { reason });
+    if (session.rejectedWhileReloading) {
+      session.rejectedWhileReloading = false;
+      void this.#onExpired(session);
+    }
+  }
+
+  /** Another widget's call to the vendor's page-wide reload reloaded this one too, with the token on its element. */
+  #onReloadedByAnother(session: Session, token: string): void {
+    if (session !== this.#session || session.recovering) return;
+    session.awaitingToken = false;
+    this.#loaded(session, token);
+    this.#setStatus(WidgetStatus.ready);
+    this.#emit('secure-widget-reload', { reason: 'expired' });
   }
 
   #loaded(session: Session, token: string): void {

@@ -142,6 +142,54 @@ describe('recovers when the vendor fires its expiry event', () => {
     expect(vendor.getAttribute('embed-token')).to.not.equal(first);
   });
 
+  it('one page-wide reload serves every widget whose vendor expired at the same moment', async () => {
+    const reload = sinon.fake(async () => {});
+    (window as { TestVendor?: unknown }).TestVendor = { reload };
+    const scope = await testScope();
+    const container = mount(
+      [1, 2, 3]
+        .map(
+          () => `<secure-widget token-endpoint="${scope.endpoint}" reload-global="TestVendor">
+            <template><plain-vendor-widget></plain-vendor-widget></template></secure-widget>`,
+        )
+        .join(''),
+    );
+    const widgets = [...container.querySelectorAll('secure-widget')];
+    await Promise.all(widgets.map((widget) => nextEvent(widget, 'secure-widget-ready')));
+    const log = recordEvents(container, ['secure-widget-reload']);
+    const reloads = Promise.all(widgets.map((widget) => nextEvent(widget, 'secure-widget-reload')));
+    // Two vendors report expiry in the same task; the third is reloaded by the same page-wide call.
+    widgets[0]!.querySelector('plain-vendor-widget')!.dispatchEvent(rejected());
+    widgets[1]!.querySelector('plain-vendor-widget')!.dispatchEvent(rejected());
+    await reloads;
+    expect(reload.callCount).to.equal(1);
+    expect(await scope.calls()).to.equal(2);
+    expect(log.events).to.have.length(3);
+    const tokens = widgets.map((widget) => widget.querySelector('plain-vendor-widget')!.getAttribute('embed-token'));
+    expect(new Set(tokens).size).to.equal(1);
+  });
+
+  it('a rejection of the new token during the reload is not lost', async () => {
+    const scope = await testScope();
+    let rejectNext = 1;
+    (window as { TestVendor?: unknown }).TestVendor = {
+      async reload() {
+        // Like the reference vendor: reload() settles after the widget checked its new token.
+        await Promise.resolve();
+        if (rejectNext-- > 0) document.querySelector('plain-vendor-widget')!.dispatchEvent(rejected());
+      },
+    };
+    const { widget, log } = await readyWidget(
+      scope,
+      '<template><plain-vendor-widget></plain-vendor-widget></template>',
+      'reload-global="TestVendor"',
+    );
+    widget.querySelector('plain-vendor-widget')!.dispatchEvent(rejected());
+    await until(() => log.of('secure-widget-reload').length === 2, 'a second recovery');
+    expect(await scope.calls()).to.equal(3);
+    expect(widget.status).to.equal('ready');
+  });
+
   it('re-stamps the template when there is no reload() at all', async () => {
     const scope = await testScope();
     const { widget } = await readyWidget(

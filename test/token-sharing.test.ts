@@ -1,7 +1,7 @@
 import { expect } from '@open-wc/testing';
 import '../src/index.js';
 import type { SecureWidget } from '../src/secure-widget.js';
-import { HOST_ENDPOINT, mount, nextEvent, recordEvents, testScope, until } from './support/browser.js';
+import { HOST_ENDPOINT, mount, nextEvent, pause, recordEvents, testScope, until } from './support/browser.js';
 
 afterEach(() => {
   document.body.replaceChildren();
@@ -109,6 +109,28 @@ describe('server-rendered token', () => {
       </secure-widget>${widgets(2, scope.endpoint)}`);
     await Promise.all([...container.querySelectorAll('secure-widget')].map((w) => nextEvent(w, 'secure-widget-ready')));
     expect(await scope.calls()).to.equal(0);
+  });
+
+  it('saves the request even when it comes after other widgets on the page', async () => {
+    const token = await hostToken();
+    const scope = await testScope({ delayMs: 200 });
+    const container = mount(`${widgets(2, scope.endpoint)}
+      <secure-widget token-endpoint="${scope.endpoint}" embed-token="${token}">
+        <template><probe-widget></probe-widget></template>
+      </secure-widget>`);
+    const all = [...container.querySelectorAll('secure-widget')];
+    const log = recordEvents(container, ['secure-widget-error']);
+    await Promise.all(all.map((w) => nextEvent(w, 'secure-widget-ready')));
+    // The first widgets' request (answered after 200 ms) was aborted once the server-rendered token arrived: no
+    // other token replaces it, and the abort is no error.
+    await pause(300);
+    expect(log.events).to.have.length(0);
+    expect(all.map((w) => w.querySelector('probe-widget')!.getAttribute('embed-token'))).to.deep.equal([
+      token,
+      token,
+      token,
+    ]);
+    expect(await scope.calls()).to.be.at.most(1);
   });
 
   it('an expired one is dropped for a fetch, without an error', async () => {

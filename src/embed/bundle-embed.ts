@@ -2,6 +2,7 @@ import { SecureWidgetError } from '../errors.js';
 import { loadBundle, type BundleOptions } from './bundle.js';
 import type { Embed, EmbedHost } from './embed.js';
 import { VendorSlot } from './vendor-element.js';
+import { onGlobalReload } from './vendor-global.js';
 
 export interface BundleConfig {
   bundleUrl: URL | null;
@@ -32,6 +33,7 @@ export class BundleEmbed implements Embed {
     this.#config = config;
     this.#signal = signal;
     element.addEventListener(config.expiryEvent, (event) => this.#onExpiryEvent(event), { signal });
+    onGlobalReload(config.reloadGlobal, this.#onGlobalReload, signal);
     signal.addEventListener('abort', () => this.#slot?.clear(), { once: true });
     this.#findSlot();
   }
@@ -67,7 +69,7 @@ export class BundleEmbed implements Embed {
     if (!slot) return;
     slot.setToken(token);
     try {
-      await slot.reload(token, this.#config.reloadGlobal);
+      await slot.reload(token, this.#config.reloadGlobal, this.#onGlobalReload);
     } catch {
       // The vendor's own reload failed; a fresh copy of its element with the new token is the reload that is left.
       slot.restamp(token);
@@ -134,6 +136,11 @@ export class BundleEmbed implements Embed {
     this.#bundle ??= this.#loadBundle();
     await this.#bundle;
   }
+
+  readonly #onGlobalReload = (covers: number): void => {
+    const token = this.#slot?.token;
+    if (this.#shown && token && this.#slot!.coveredBy(covers)) this.#host.reloaded(token);
+  };
 
   #onExpiryEvent(event: Event): void {
     const vendor = this.#slot?.element;

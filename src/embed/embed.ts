@@ -7,6 +7,8 @@ export interface EmbedHost {
   /** The vendor widget rejected its token (bundle: the expiry event; iframe: an `expired` message). */
   expired(): void;
   fail(error: SecureWidgetError): void;
+  /** Another widget's page-wide reload (the vendor global) reloaded this vendor widget with `token`. */
+  reloaded(token: string): void;
 }
 
 /** One way of showing the vendor widget. Everything it starts ends with the signal it was given. */

@@ -1,4 +1,5 @@
 import { SecureWidgetError } from '../errors.js';
+import { reloadThroughGlobal, tokenSet, vendorGlobal } from './vendor-global.js';
 
 /**
  * The vendor's element inside `<secure-widget>`, and the three ways to bring it back with a new token
@@ -10,6 +11,8 @@ export class VendorSlot {
   readonly #source: HTMLTemplateElement | Element;
   #nodes: Node[] = [];
   #element: Element | null = null;
+  /** When the token now on the element was set, on the page-wide token clock. */
+  #tokenSetAt = 0;
 
   private constructor(tokenAttribute: string, source: HTMLTemplateElement | Element) {
     this.#tokenAttribute = tokenAttribute;
@@ -51,14 +54,30 @@ export class VendorSlot {
     if (this.#element) {
       if (this.#element.getAttribute(this.#tokenAttribute) !== token) {
         this.#element.setAttribute(this.#tokenAttribute, token);
+        this.#tokenSetAt = tokenSet();
       }
       return;
     }
     this.#stamp(token);
   }
 
-  /** Brings the vendor widget back with the token now on its element. */
-  async reload(token: string, reloadGlobal: string): Promise<void> {
+  /** Whether a page-wide reload that covered the page's tokens up to `covers` reloaded this element's token. */
+  coveredBy(covers: number): boolean {
+    const element = this.#element as (Element & { reload?: unknown }) | null;
+    // An element with its own reload() is reloaded through it, not through the vendor's global.
+    return element !== null && typeof element.reload !== 'function' && this.#tokenSetAt <= covers;
+  }
+
+  /** The token on the vendor element now. */
+  get token(): string | null {
+    return this.#element?.getAttribute(this.#tokenAttribute) ?? null;
+  }
+
+  /**
+   * Brings the vendor widget back with the token now on its element. `self` identifies the caller among the
+   * listeners of page-wide reloads (it is not told about its own).
+   */
+  async reload(token: string, reloadGlobal: string, self: (covers: number) => void): Promise<void> {
     const element = this.#element as (Element & { reload?: unknown }) | null;
     if (element && typeof element.reload === 'function') {
       await (element.reload as () => unknown).call(element);
@@ -66,7 +85,7 @@ export class VendorSlot {
     }
     const global = vendorGlobal(reloadGlobal);
     if (global) {
-      await global.reload();
+      await reloadThroughGlobal(reloadGlobal, global, this.#tokenSetAt, self);
       return;
     }
     this.restamp(token);
@@ -83,6 +102,7 @@ export class VendorSlot {
     }
     const fresh = this.#source.cloneNode(true) as Element;
     fresh.setAttribute(this.#tokenAttribute, token);
+    this.#tokenSetAt = tokenSet();
     this.#element?.replaceWith(fresh);
     this.#element = fresh;
   }
@@ -100,32 +120,9 @@ export class VendorSlot {
     const fragment = document.importNode(template.content, true);
     const element = fragment.firstElementChild!;
     element.setAttribute(this.#tokenAttribute, token);
+    this.#tokenSetAt = tokenSet();
     this.#nodes = [...fragment.childNodes];
     this.#element = element;
     template.after(fragment);
-  }
-}
-
-interface ReloadGlobal {
-  reload(): unknown;
-}
-
-/**
- * `window[reload-global]`, when it is a vendor object with a `reload()`. The name comes from markup, so a name that
- * would reach a platform object (`location`, `history`, `document`…) is never called: `location.reload()` would
- * reload the page in a loop.
- */
-function vendorGlobal(name: string): ReloadGlobal | null {
-  if (!/^[A-Za-z_$][\w$]*$/.test(name)) return null;
-  try {
-    const value = (globalThis as Record<string, unknown>)[name];
-    if (typeof value !== 'object' || value === null) return null;
-    if (value instanceof Location || value instanceof History || value instanceof Node || value instanceof Window) {
-      return null;
-    }
-    return typeof (value as Partial<ReloadGlobal>).reload === 'function' ? (value as ReloadGlobal) : null;
-  } catch {
-    // A cross-origin window (`top`, `parent`) throws on property access.
-    return null;
   }
 }

@@ -1,0 +1,79 @@
+/**
+ * The vendor's page-wide reload (`window.ReturningAIWidget.reload()`), shared by every widget that names it. It
+ * reloads all the vendor's widgets at once, so when several of ours need it at the same moment (their tokens expire
+ * together) one call serves them all, and every widget it reloaded is told, so each knows which token its vendor
+ * element now runs on.
+ */
+
+interface ReloadGlobal {
+  reload(): unknown;
+}
+
+/** Bumped whenever a token is put on any vendor element: a reload started later covers every token set before it. */
+let tokenClock = 0;
+const running = new Map<string, { done: Promise<void>; covers: number }>();
+const bystanders = new Map<string, Set<(covers: number) => void>>();
+
+export function tokenSet(): number {
+  return (tokenClock += 1);
+}
+
+/**
+ * `window[name]`, when it is a vendor object with a `reload()`. The name comes from markup, so a name that would reach
+ * a platform object (`location`, `history`, `document`…) is never called: `location.reload()` would reload the page in
+ * a loop.
+ */
+export function vendorGlobal(name: string): ReloadGlobal | null {
+  if (!/^[A-Za-z_$][\w$]*$/.test(name)) return null;
+  try {
+    const value = (globalThis as Record<string, unknown>)[name];
+    if (typeof value !== 'object' || value === null) return null;
+    if (value instanceof Location || value instanceof History || value instanceof Node || value instanceof Window) {
+      return null;
+    }
+    return typeof (value as Partial<ReloadGlobal>).reload === 'function' ? (value as ReloadGlobal) : null;
+  } catch {
+    // A cross-origin window (`top`, `parent`) throws on property access.
+    return null;
+  }
+}
+
+/** Hears about reloads of `name` that other widgets started; `covers` says which tokens they carried. */
+export function onGlobalReload(name: string, listener: (covers: number) => void, signal: AbortSignal): void {
+  let listeners = bystanders.get(name);
+  if (!listeners) bystanders.set(name, (listeners = new Set()));
+  listeners.add(listener);
+  signal.addEventListener(
+    'abort',
+    () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && bystanders.get(name) === listeners) bystanders.delete(name);
+    },
+    { once: true },
+  );
+}
+
+/**
+ * Reloads through the vendor global so that the token set at `since` is picked up: joins a reload already running
+ * that started after it, else waits for that one and starts another.
+ */
+export async function reloadThroughGlobal(
+  name: string,
+  global: ReloadGlobal,
+  since: number,
+  self: (covers: number) => void,
+): Promise<void> {
+  for (let current = running.get(name); current; current = running.get(name)) {
+    if (current.covers >= since) return current.done;
+    await current.done.catch(() => {});
+  }
+  const covers = tokenClock;
+  const done = Promise.resolve().then(() => global.reload()).then(() => undefined);
+  running.set(name, { done, covers });
+  try {
+    await done;
+  } finally {
+    if (running.get(name)?.done === done) running.delete(name);
+  }
+  for (const listener of [...(bystanders.get(name) ?? [])]) if (listener !== self) listener(covers);
+}
