@@ -123,7 +123,41 @@ export async function createTestBackend() {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(page);
   }
 
+  /**
+   * A host page under a strict CSP: scripts only with its nonce, and Trusted Types required for every script URL. The
+   * built library must load the vendor script there with no change to the page but the policy names.
+   */
+  function answerStrictPage(req: IncomingMessage, res: ServerResponse): void {
+    const port = req.socket.localPort;
+    const nonce = 'n0nce-for-test';
+    const html = `<!doctype html><html><head><meta charset="utf-8">
+<script nonce="${nonce}">window.violations = []; document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));</script>
+<script type="module" nonce="${nonce}" src="/dist/secure-widget.js"></script>
+</head><body>
+<secure-widget token-endpoint="/api/widget-token" bundle-url="http://127.0.0.1:${port}/vendor/widget.js">
+  <template><demo-widget community-id="9" data-user-id="csp"></demo-widget></template>
+</secure-widget>
+</body></html>`;
+    res
+      .writeHead(200, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Cache-Control': 'no-store',
+        'Content-Security-Policy': [
+          `script-src 'nonce-${nonce}'`,
+          "require-trusted-types-for 'script'",
+          'trusted-types secure-widget lit-html',
+          "object-src 'none'",
+          "base-uri 'none'",
+        ].join('; '),
+      })
+      .end(html);
+  }
+
   return (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
+    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/test-pages/strict-csp.html') {
+      answerStrictPage(req, res);
+      return;
+    }
     if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/index.html') {
       answerDemoPage(req, res).catch((error) => {
         if (!res.headersSent) res.writeHead(500).end(String(error));
