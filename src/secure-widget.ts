@@ -21,6 +21,12 @@ export type WidgetStatus = (typeof WidgetStatus)[keyof typeof WidgetStatus];
 /** An expiry event this soon after a token was loaded means the vendor rejected a fresh token. */
 const FRESH_REJECTION_WINDOW = 5_000;
 const MAX_FRESH_REJECTIONS = 3;
+/**
+ * Expiry events this close to the first one are one burst (a vendor whose several requests fail with the same old
+ * token): those before the reload are echoes, served by the one recovery; those after it may be the vendor's verdict
+ * on the new token, so together they earn one follow-up at the end of the window, never one recovery each.
+ */
+const BURST_WINDOW = 100;
 
 /** Properties whose change means another token source or another embedding: the widget starts over. */
 const RESTART_ON = [
@@ -48,11 +54,19 @@ interface Session {
   /** The token the vendor widget was last loaded with: the one it rejects when it fires its expiry event. */
   loadedToken: string | null;
   loadedAt: number;
+  /** When that token expires (local ms), if known: a vendor still running on it past then is reloaded unasked. */
+  loadedExpiresAt: number | null;
+  /** When the current burst of expiry events began. */
+  burstAt: number;
+  /** An expiry event came after this burst's reload began: look again once the burst is over. */
+  followUp: boolean;
+  followUpTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Flips status to `error` when the token in hand runs out after a failed attempt to replace it. */
+  expiryWatch: ReturnType<typeof setTimeout> | undefined;
   freshRejections: number;
   recovering: boolean;
   /** Inside the vendor's reload: an expiry event now may be a rejection of the new token. */
   reloading: boolean;
-  rejectedWhileReloading: boolean;
   /** An expiry could not be served; the next token that arrives reloads the widget. */
   awaitingToken: boolean;
   halted: boolean;
@@ -262,10 +276,14 @@ export class SecureWidget extends LitElement {
       grant: null,
       loadedToken: null,
       loadedAt: 0,
+      loadedExpiresAt: null,
+      burstAt: Number.NEGATIVE_INFINITY,
+      followUp: false,
+      followUpTimer: undefined,
+      expiryWatch: undefined,
       freshRejections: 0,
       recovering: false,
       reloading: false,
-      rejectedWhileReloading: false,
       awaitingToken: false,
       halted: false,
     };
@@ -274,6 +292,24 @@ export class SecureWidget extends LitElement {
       const unsubscribe = broker.subscribe(subscriber);
       controller.signal.addEventListener('abort', unsubscribe, { once: true });
     }
+    controller.signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(session.expiryWatch);
+        clearTimeout(session.followUpTimer);
+      },
+      { once: true },
+    );
+    // Timers sleep with the tab and the laptop; coming back is the moment to look at the token again.
+    const wake = () => this.#wake(session);
+    document.addEventListener(
+      'visibilitychange',
+      () => {
+        if (document.visibilityState === 'visible') wake();
+      },
+      { signal: controller.signal },
+    );
+    window.addEventListener('online', wake, { signal: controller.signal });
 
     if (this.#markupToken && this.#useMarkupToken(session)) return;
     if (!broker) {
@@ -335,6 +371,8 @@ export class SecureWidget extends LitElement {
   #onToken(session: Session, grant: TokenGrant, source: TokenSource): void {
     if (session !== this.#session) return;
     session.grant = grant;
+    clearTimeout(session.expiryWatch);
+    session.expiryWatch = undefined;
     this.#emit('secure-widget-token', { expiresAt: grant.expiresAt, source });
     const { embed } = session;
     if (!embed.shown) {
@@ -344,7 +382,26 @@ export class SecureWidget extends LitElement {
     }
     // Kept current on the vendor element, so it never holds an expired token; the widget picks it up on reload.
     embed.setToken(grant.token);
-    if (session.awaitingToken && !session.recovering) void this.#reloadWith(session, grant, 'expired');
+    // The vendor is still on a token that has run out (its expiry event was missed, or failed to bring a token, or
+    // the tab slept): reload now rather than leave an expired widget on screen.
+    if ((session.awaitingToken || this.#loadedExpired(session)) && !session.recovering) {
+      session.burstAt = Date.now();
+      void this.#reloadWith(session, grant, 'expired');
+    }
+  }
+
+  #loadedExpired(session: Session): boolean {
+    return session.loadedExpiresAt !== null && session.loadedExpiresAt <= Date.now();
+  }
+
+  #wake(session: Session): void {
+    if (session !== this.#session) return;
+    session.broker?.wake();
+    const grant = session.broker?.grant;
+    if (grant && grant.token !== session.loadedToken && this.#loadedExpired(session) && !session.recovering) {
+      session.burstAt = Date.now();
+      void this.#reloadWith(session, grant, 'expired');
+    }
   }
 
   #onReady(session: Session): void {
@@ -356,10 +413,14 @@ export class SecureWidget extends LitElement {
   /** The vendor rejected its token: the next one is usually in hand already (fetched ahead of expiry). */
   async #onExpired(session: Session): Promise<void> {
     if (session !== this.#session || session.halted) return;
+    const now = Date.now();
     if (session.recovering) {
-      // Before the reload these are echoes of the old token; during it, possibly the vendor rejecting the new one,
-      // which must not be lost: it is looked at once the reload is done.
-      if (session.reloading) session.rejectedWhileReloading = true;
+      // Before the reload these are echoes of the old token; during it, possibly the vendor rejecting the new one.
+      if (session.reloading) session.followUp = true;
+      return;
+    }
+    if (now - session.burstAt < BURST_WINDOW) {
+      if (session.loadedAt >= session.burstAt) this.#scheduleFollowUp(session);
       return;
     }
     if (!session.broker) {
@@ -371,7 +432,8 @@ export class SecureWidget extends LitElement {
       );
       return;
     }
-    if (Date.now() - session.loadedAt < FRESH_REJECTION_WINDOW) session.freshRejections += 1;
+    session.burstAt = now;
+    if (now - session.loadedAt < FRESH_REJECTION_WINDOW) session.freshRejections += 1;
     else session.freshRejections = 0;
     if (session.freshRejections >= MAX_FRESH_REJECTIONS) {
       session.halted = true;
@@ -415,7 +477,6 @@ export class SecureWidget extends LitElement {
       }
       if (this.#status !== WidgetStatus.ready) this.#setStatus(WidgetStatus.refreshing);
       session.reloading = true;
-      session.rejectedWhileReloading = false;
       await embed.reload(grant.token);
       reloaded = session === this.#session;
     } finally {
@@ -426,10 +487,20 @@ export class SecureWidget extends LitElement {
     this.#loaded(session, grant.token);
     this.#setStatus(WidgetStatus.ready);
     this.#emit('secure-widget-reload', { reason });
-    if (session.rejectedWhileReloading) {
-      session.rejectedWhileReloading = false;
-      void this.#onExpired(session);
-    }
+    if (session.followUp) this.#scheduleFollowUp(session);
+  }
+
+  /** One more recovery once the burst window is over, for expiry events that came after the burst's reload. */
+  #scheduleFollowUp(session: Session): void {
+    session.followUp = false;
+    if (session.followUpTimer !== undefined) return;
+    session.followUpTimer = setTimeout(
+      () => {
+        session.followUpTimer = undefined;
+        void this.#onExpired(session);
+      },
+      Math.max(0, session.burstAt + BURST_WINDOW - Date.now()),
+    );
   }
 
   /** Another widget's call to the vendor's page-wide reload reloaded this one too, with the token on its element. */
@@ -444,13 +515,25 @@ export class SecureWidget extends LitElement {
   #loaded(session: Session, token: string): void {
     session.loadedToken = token;
     session.loadedAt = Date.now();
+    session.loadedExpiresAt = session.grant?.token === token ? session.grant.expiresAt : null;
   }
 
   #onTokenError(session: Session, error: SecureWidgetError, retryAt: number | null): void {
     if (session !== this.#session) return;
     this.#emitError(error, retryAt);
-    // A failed prefetch does not disturb a widget whose token is still good.
-    if (!isFresh(session.grant, Date.now()) || !session.embed.shown) this.#setStatus(WidgetStatus.error);
+    const { grant } = session;
+    // A failed prefetch does not disturb a widget whose token is still good: it shows `error` only if that token runs
+    // out before a new one arrives.
+    if (!isFresh(grant, Date.now()) || !session.embed.shown) {
+      this.#setStatus(WidgetStatus.error);
+    } else if (grant.expiresAt !== null && session.expiryWatch === undefined) {
+      session.expiryWatch = setTimeout(
+        () => {
+          if (session === this.#session && session.grant === grant) this.#setStatus(WidgetStatus.error);
+        },
+        Math.min(grant.expiresAt - Date.now(), 2 ** 31 - 1),
+      );
+    }
   }
 
   #report(session: Session, error: SecureWidgetError): SecureWidgetError {

@@ -29,6 +29,9 @@ export class TokenBroker {
   #inflight: { promise: Promise<TokenGrant>; controller: AbortController; kind: 'initial' | 'next' } | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #failures = 0;
+  /** The last failure and, while a retry is scheduled, when it runs: every widget waits for that one retry. */
+  #lastError: SecureWidgetError | null = null;
+  #retryAt: number | null = null;
 
   constructor(load: TokenLoader, onIdle: () => void = () => {}) {
     this.#load = load;
@@ -47,7 +50,7 @@ export class TokenBroker {
   subscribe(subscriber: TokenSubscriber): () => void {
     this.#subscribers.add(subscriber);
     // A newcomer may want the next token earlier (a larger margin), or the broker may be waking from stop().
-    if (!this.#inflight && this.#failures === 0) this.#schedule();
+    if (!this.#inflight && this.#retryAt === null) this.#schedule();
     return () => {
       if (!this.#subscribers.delete(subscriber) || this.#subscribers.size > 0) return;
       this.stop();
@@ -62,10 +65,29 @@ export class TokenBroker {
    */
   request(subscriber: TokenSubscriber): Promise<TokenGrant> {
     const grant = this.grant;
-    if (!grant) return this.#fetch(subscriber, 'initial');
+    if (!grant) {
+      // During a backoff a newcomer hears the failure and waits for the scheduled retry: 50 widgets connecting to a
+      // failing endpoint follow one schedule instead of each asking at once.
+      if (this.#retryAt !== null && !this.#inflight) {
+        subscriber.onError(this.#lastError!, this.#retryAt);
+        return this.#waiting();
+      }
+      return this.#fetch(subscriber, 'initial');
+    }
     subscriber.onToken(grant, false);
-    if (this.#due(grant) && !this.#inflight && this.#failures === 0) void this.#fetch(null).catch(() => {});
+    if (this.#due(grant) && !this.#inflight && this.#retryAt === null) void this.#fetch(null).catch(() => {});
     return Promise.resolve(grant);
+  }
+
+  /**
+   * The page came back (tab visible again, network online): timers may have slept through the refresh, and a fatal
+   * failure may be gone (the user signed in elsewhere). Fetch now if the token is missing or due.
+   */
+  wake(): void {
+    if (this.#inflight || this.#subscribers.size === 0) return;
+    const grant = this.grant;
+    if (grant && !this.#due(grant)) return;
+    void this.#fetch(null).catch(() => {});
   }
 
   /**
@@ -78,6 +100,9 @@ export class TokenBroker {
       subscriber.onToken(grant, false);
       return Promise.resolve(grant);
     }
+    // A retry is scheduled already, or the last failure was fatal (only refresh(), a wake or another endpoint try
+    // again): expiry events from many widgets must not bypass that.
+    if (!this.#inflight && this.#lastError && (this.#retryAt !== null || this.#lastError.fatal)) return this.#waiting();
     return this.#fetch(subscriber);
   }
 
@@ -110,6 +135,7 @@ export class TokenBroker {
   stop(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#retryAt = null;
     this.#inflight?.controller.abort();
     this.#inflight = null;
   }
@@ -125,9 +151,17 @@ export class TokenBroker {
     return due !== null && due <= Date.now();
   }
 
+  /** A settled promise for callers that must not start a request now; the outcome reaches them as notifications. */
+  #waiting(): Promise<TokenGrant> {
+    const waiting = Promise.reject(this.#lastError!);
+    waiting.catch(() => {});
+    return waiting;
+  }
+
   #fetch(initiator: TokenSubscriber | null, kind: 'initial' | 'next' = 'next'): Promise<TokenGrant> {
     if (this.#inflight) return this.#inflight.promise;
     clearTimeout(this.#timer);
+    this.#retryAt = null;
     const controller = new AbortController();
     const promise = this.#load(controller.signal).then(
       (grant) => {
@@ -135,6 +169,7 @@ export class TokenBroker {
         // A loader that ignores its signal (a custom fetchToken) may still resolve after stop(): nobody wants it.
         if (controller.signal.aborted) throw new DOMException('Aborted', 'AbortError');
         this.#failures = 0;
+        this.#lastError = null;
         this.#grant = grant;
         this.#schedule();
         const forWhom = initiator ?? this.#subscribers.values().next().value;
@@ -149,6 +184,7 @@ export class TokenBroker {
           error instanceof SecureWidgetError
             ? error
             : new SecureWidgetError('token-missing', 'fetchToken failed.', { fatal: true, cause: error });
+        this.#lastError = failure;
         const retryAt = failure.fatal ? null : this.#scheduleRetry(failure);
         for (const subscriber of [...this.#subscribers]) subscriber.onError(failure, retryAt);
         throw failure;
@@ -182,7 +218,8 @@ export class TokenBroker {
     const delay = Math.max(Math.random() * ceiling, failure.retryAfter ?? 0);
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => void this.#fetch(null).catch(() => {}), clamp(delay));
-    return Date.now() + delay;
+    this.#retryAt = Date.now() + delay;
+    return this.#retryAt;
   }
 }
 

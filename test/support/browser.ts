@@ -1,3 +1,4 @@
+import sinon from 'sinon';
 import type { SecureWidgetEventMap } from '../../src/events.js';
 import type { ScopeConfig } from './test-backend.js';
 
@@ -96,4 +97,33 @@ export function tokenId(token: string | null): string | null {
   if (!token) return null;
   const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { jti?: string };
   return payload.jti ?? null;
+}
+
+/**
+ * A fake clock for the page, and the same shift for a test endpoint's clock, so that tokens minted "later" are later for
+ * both sides, as in real life. `skew` puts the endpoint's clock that far ahead of the page's (negative: behind).
+ */
+export function fakeTime(scope: TestScope, skew = 0) {
+  const clock = sinon.useFakeTimers({
+    now: Date.now(),
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+    // Widgets of earlier tests may stop their real timers while this clock is installed.
+    shouldClearNativeTimers: true,
+  });
+  let elapsed = 0;
+  let config: ScopeConfig = {};
+  return {
+    clock,
+    /** Sets how the endpoint answers from now on (its clock stays in step). */
+    async configure(next: ScopeConfig) {
+      config = next;
+      await scope.configure({ ...config, offsetMs: skew + elapsed });
+    },
+    /** Moves both clocks on; timers due meanwhile fire (requests they start run on real time). */
+    async advance(ms: number) {
+      elapsed += ms;
+      await scope.configure({ ...config, offsetMs: skew + elapsed });
+      clock.tick(ms);
+    },
+  };
 }

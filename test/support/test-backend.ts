@@ -16,6 +16,7 @@ export interface ScopeConfig {
     | 'data-envelope'
     | 'text'
     | 'opaque'
+    | 'opaque-bare'
     | 'status'
     | 'network'
     | 'hang'
@@ -83,6 +84,8 @@ export async function createTestBackend() {
         return;
       case 'opaque':
         return json(200, { token: `opaque-${current.calls}-${Math.random().toString(36).slice(2)}`, expiresIn: config.ttlSeconds ?? 60 });
+      case 'opaque-bare':
+        return json(200, { token: `opaque-${current.calls}-${Math.random().toString(36).slice(2)}` });
       case 'status':
         if (config.retryAfter) headers['Retry-After'] = config.retryAfter;
         return json(config.status ?? 500, { error: { code: 'test', message: 'configured failure' } });

@@ -1,0 +1,374 @@
+import { expect } from '@open-wc/testing';
+import sinon from 'sinon';
+import '../src/index.js';
+import type { SecureWidget } from '../src/secure-widget.js';
+import {
+  fakeTime,
+  mount,
+  nextEvent,
+  pause,
+  recordEvents,
+  testScope,
+  until,
+  type TestScope,
+} from './support/browser.js';
+
+const HOUR = 3_600_000;
+
+/** A vendor element with its own reload(), counting reloads. */
+class PolicyWidget extends HTMLElement {
+  reloads = 0;
+  async reload() {
+    this.reloads += 1;
+  }
+}
+customElements.define('policy-widget', PolicyWidget);
+
+let restore: (() => void)[] = [];
+afterEach(() => {
+  for (const undo of restore.reverse()) undo();
+  restore = [];
+  sinon.restore();
+  document.body.replaceChildren();
+});
+
+function track(time: ReturnType<typeof fakeTime>) {
+  restore.push(() => time.clock.restore());
+  return time;
+}
+
+function mountWidgets(scope: TestScope, count = 1, attributes = 'refresh-margin="10"') {
+  const container = mount(
+    Array.from(
+      { length: count },
+      () => `<secure-widget token-endpoint="${scope.endpoint}" ${attributes}>
+        <template><policy-widget></policy-widget></template></secure-widget>`,
+    ).join(''),
+  );
+  const widgets = [...container.querySelectorAll('secure-widget')] as SecureWidget[];
+  const log = recordEvents(container, [
+    'secure-widget-token',
+    'secure-widget-ready',
+    'secure-widget-reload',
+    'secure-widget-error',
+  ]);
+  return { container, widgets, widget: widgets[0]!, log };
+}
+
+const vendorOf = (widget: SecureWidget) => widget.querySelector<PolicyWidget>('policy-widget')!;
+const rejected = () => new CustomEvent('rai-error', { bubbles: true, composed: true, detail: { code: 'token_expired' } });
+
+async function callsReach(scope: TestScope, count: number, what = `${count} requests`) {
+  await until(async () => (await scope.calls()) >= count, what);
+  expect(await scope.calls(), what).to.equal(count);
+}
+
+function setVisibility(state: DocumentVisibilityState) {
+  Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+  restore.push(() => delete (document as { visibilityState?: unknown }).visibilityState);
+}
+
+describe('transient failures retry with backoff; fatal ones wait', () => {
+  it('retries a 503 on the announced schedule and recovers by itself', async () => {
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    sinon.stub(Math, 'random').returns(1); // full jitter at its ceiling: 1 s, 2 s, 4 s…
+    await time.configure({ respond: 'status', status: 503 });
+    const { widget, log } = mountWidgets(scope);
+    const first = await nextEvent(widget, 'secure-widget-error');
+    expect(first.detail).to.include({ code: 'endpoint-http', status: 503, fatal: false });
+    expect(first.detail.retryAt).to.equal(Date.now() + 1_000);
+    expect(widget.status).to.equal('error');
+
+    await time.advance(1_000);
+    await callsReach(scope, 2);
+    await until(() => log.of('secure-widget-error').length === 2, 'the second error');
+    expect(log.of('secure-widget-error')[1]!.detail.retryAt).to.equal(Date.now() + 2_000);
+
+    await time.configure({});
+    await time.advance(1_999);
+    expect(await scope.calls()).to.equal(2);
+    await time.advance(1);
+    await nextEvent(widget, 'secure-widget-ready');
+    expect(await scope.calls()).to.equal(3);
+    expect(widget.status).to.equal('ready');
+  });
+
+  it('honours Retry-After when it asks for longer', async () => {
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    await time.configure({ respond: 'status', status: 429, retryAfter: '30' });
+    const { widget } = mountWidgets(scope);
+    const error = await nextEvent(widget, 'secure-widget-error');
+    expect(error.detail.retryAt).to.equal(Date.now() + 30_000);
+    await time.advance(29_000);
+    expect(await scope.calls()).to.equal(1);
+    await time.advance(1_000);
+    await callsReach(scope, 2);
+  });
+
+  it('a 401 is fatal: no retry by itself, but a tab coming back or going online tries again', async () => {
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    await time.configure({ respond: 'status', status: 401 });
+    const { widget } = mountWidgets(scope);
+    const error = await nextEvent(widget, 'secure-widget-error');
+    expect(error.detail).to.include({ fatal: true, status: 401 });
+    expect(error.detail.retryAt).to.equal(undefined);
+    await time.advance(10 * 60_000);
+    expect(await scope.calls()).to.equal(1);
+
+    setVisibility('visible');
+    const again = nextEvent(widget, 'secure-widget-error');
+    document.dispatchEvent(new Event('visibilitychange'));
+    await again;
+    expect(await scope.calls()).to.equal(2);
+
+    await time.configure({});
+    const ready = nextEvent(widget, 'secure-widget-ready');
+    window.dispatchEvent(new Event('online'));
+    await ready;
+    expect(await scope.calls()).to.equal(3);
+  });
+
+  it('a hidden tab does not try again on visibilitychange', async () => {
+    const scope = await testScope({ respond: 'status', status: 401 });
+    const { widget } = mountWidgets(scope);
+    await nextEvent(widget, 'secure-widget-error');
+    setVisibility('hidden');
+    document.dispatchEvent(new Event('visibilitychange'));
+    await pause(100);
+    expect(await scope.calls()).to.equal(1);
+  });
+
+  it('a failed prefetch does not disturb the widget until its token runs out', async () => {
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    await time.configure({ ttlSeconds: 60 });
+    const { widget, log } = mountWidgets(scope);
+    await nextEvent(widget, 'secure-widget-ready');
+    await time.configure({ ttlSeconds: 60, respond: 'status', status: 401 });
+    await time.advance(50_500);
+    await until(() => log.of('secure-widget-error').length === 1, 'the failed prefetch');
+    expect(widget.status).to.equal('ready');
+    await time.advance(9_000);
+    expect(widget.status).to.equal('ready');
+    await time.advance(1_000);
+    await until(() => widget.status === 'error', 'status error once the token ran out');
+    expect(log.of('secure-widget-error')).to.have.length(1);
+  });
+});
+
+describe('one schedule per endpoint', () => {
+  it('50 widgets on a failing endpoint follow one backoff and recover from one response', async () => {
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    sinon.stub(Math, 'random').returns(1);
+    await time.configure({ respond: 'status', status: 503 });
+    const { widgets, log } = mountWidgets(scope, 50);
+    await until(() => log.of('secure-widget-error').length === 50, 'every widget to hear the failure');
+    expect(await scope.calls()).to.equal(1);
+    for (const [step, delay] of [1_000, 2_000, 4_000].entries()) {
+      await time.advance(delay);
+      await callsReach(scope, step + 2);
+      await until(() => log.of('secure-widget-error').length === 50 * (step + 2), 'the failure of the retry');
+    }
+    // A widget that connects during the backoff waits for the same schedule.
+    const late = mountWidgets(scope, 1);
+    await nextEvent(late.widget, 'secure-widget-error');
+    expect(await scope.calls()).to.equal(4);
+
+    await time.configure({});
+    await time.advance(8_000);
+    await Promise.all([...widgets, late.widget].map((widget) => until(() => widget.status === 'ready', 'ready')));
+    expect(await scope.calls()).to.equal(5);
+  });
+});
+
+describe('skew-proof: a client clock hours off', () => {
+  for (const skew of [2 * HOUR, -2 * HOUR]) {
+    it(`refreshes on time, without a loop, with the endpoint's clock ${skew > 0 ? 'ahead' : 'behind'} by 2 h`, async () => {
+      const scope = await testScope();
+      const time = track(fakeTime(scope, skew));
+      await time.configure({ ttlSeconds: 60 });
+      const { widget, log } = mountWidgets(scope);
+      await nextEvent(widget, 'secure-widget-ready');
+      expect(widget.expiresAt! - Date.now()).to.be.within(59_000, 61_000);
+      await pause(100);
+      expect(await scope.calls()).to.equal(1);
+      await time.advance(48_000);
+      expect(await scope.calls()).to.equal(1);
+      await time.advance(3_000);
+      await callsReach(scope, 2);
+      await until(() => log.of('secure-widget-token').length === 2, 'the next token');
+      await time.advance(30_000);
+      expect(await scope.calls()).to.equal(2);
+      expect(log.of('secure-widget-error')).to.have.length(0);
+    });
+  }
+
+  it('a server-rendered token is used with a client clock 2 h slow, and dropped when 2 h fast', async () => {
+    for (const [skew, expected] of [
+      [2 * HOUR, 0],
+      [-2 * HOUR, 1],
+    ] as const) {
+      const scope = await testScope({ ttlSeconds: 60, offsetMs: skew });
+      const { embedToken } = (await fetch(scope.endpoint).then((response) => response.json())) as { embedToken: string };
+      const before = await scope.calls();
+      const widget = mount(`<secure-widget token-endpoint="${scope.endpoint}" embed-token="${embedToken}">
+        <template><policy-widget></policy-widget></template></secure-widget>`).querySelector('secure-widget')!;
+      await nextEvent(widget, 'secure-widget-ready');
+      expect((await scope.calls()) - before, `endpoint clock ${skew / HOUR} h`).to.equal(expected);
+      expect(widget.expiresAt! - Date.now()).to.be.within(55_000, 61_000);
+      widget.remove();
+    }
+  });
+});
+
+describe('sleep and background tabs', () => {
+  it('a tab that slept past expiry fetches at once when visible and reloads the vendor', async () => {
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    await time.configure({ ttlSeconds: 60 });
+    const { widget, log } = mountWidgets(scope);
+    await nextEvent(widget, 'secure-widget-ready');
+    // Asleep: the clocks move on, no timer runs.
+    await time.configure({ ttlSeconds: 60 });
+    time.clock.setSystemTime(Date.now() + 20 * 60_000);
+    await time.configure({ ttlSeconds: 60, offsetMs: 20 * 60_000 });
+    setVisibility('visible');
+    document.dispatchEvent(new Event('visibilitychange'));
+    await callsReach(scope, 2);
+    await until(() => log.of('secure-widget-reload').length === 1, 'the vendor reloaded with the new token');
+    expect(log.of('secure-widget-reload')[0]!.detail.reason).to.equal('expired');
+    expect(vendorOf(widget).reloads).to.equal(1);
+    expect(widget.expiresAt! - Date.now()).to.be.within(59_000, 61_000);
+  });
+
+  it('a long-lived token does not fire at once through timer overflow', async () => {
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    await time.configure({ ttlSeconds: 30 * 24 * 3600 });
+    const { widget } = mountWidgets(scope);
+    await nextEvent(widget, 'secure-widget-ready');
+    await time.advance(60_000);
+    await pause(50);
+    expect(await scope.calls()).to.equal(1);
+  });
+});
+
+describe('bursts of expiry events', () => {
+  it('5 events in 100 ms while the next token is fetched: one fetch, one reload', async () => {
+    const scope = await testScope({ delayMs: 300 });
+    const { widget, log } = mountWidgets(scope);
+    await nextEvent(widget, 'secure-widget-ready');
+    for (let index = 0; index < 5; index += 1) {
+      vendorOf(widget).dispatchEvent(rejected());
+      await pause(25);
+    }
+    await until(() => log.of('secure-widget-reload').length === 1, 'the reload');
+    await pause(400);
+    expect(await scope.calls()).to.equal(2);
+    expect(vendorOf(widget).reloads).to.equal(1);
+    expect(log.of('secure-widget-error')).to.have.length(0);
+  });
+
+  it('5 events at once with the next token in hand: no fetch, one reload', async () => {
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    await time.configure({ ttlSeconds: 60 });
+    const { widget, log } = mountWidgets(scope);
+    await nextEvent(widget, 'secure-widget-ready');
+    await time.advance(51_000);
+    await until(() => log.of('secure-widget-token').length === 2, 'the prefetched token');
+    for (let index = 0; index < 5; index += 1) vendorOf(widget).dispatchEvent(rejected());
+    await until(() => log.of('secure-widget-reload').length === 1, 'the reload');
+    await time.advance(1_000);
+    await pause(50);
+    expect(await scope.calls()).to.equal(2);
+    expect(vendorOf(widget).reloads).to.equal(1);
+  });
+
+  it('events that go on after the reload earn one follow-up, never a reload loop', async () => {
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    await time.configure({ ttlSeconds: 60 });
+    const { widget, log } = mountWidgets(scope);
+    await nextEvent(widget, 'secure-widget-ready');
+    await time.advance(51_000);
+    await until(() => log.of('secure-widget-token').length === 2, 'the prefetched token');
+    for (let index = 0; index < 5; index += 1) {
+      vendorOf(widget).dispatchEvent(rejected());
+      await time.advance(20);
+      await pause(5);
+    }
+    await time.advance(200);
+    await until(() => log.of('secure-widget-reload').length === 2, 'the follow-up');
+    await time.advance(1_000);
+    await pause(50);
+    expect(await scope.calls()).to.equal(3);
+    expect(vendorOf(widget).reloads).to.equal(2);
+    expect(log.of('secure-widget-error')).to.have.length(0);
+  });
+});
+
+describe('opaque tokens', () => {
+  it('are scheduled by expiresIn', async () => {
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    await time.configure({ respond: 'opaque', ttlSeconds: 60 });
+    const { widget, log } = mountWidgets(scope);
+    await nextEvent(widget, 'secure-widget-ready');
+    expect(vendorOf(widget).getAttribute('embed-token')).to.match(/^opaque-/);
+    await time.advance(49_000);
+    expect(await scope.calls()).to.equal(1);
+    await time.advance(2_000);
+    await callsReach(scope, 2);
+    await until(() => log.of('secure-widget-token').length === 2, 'the next token');
+  });
+
+  it('without any expiry hint, are renewed only when the vendor rejects them', async () => {
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    await time.configure({ respond: 'opaque-bare' });
+    const { widget } = mountWidgets(scope);
+    await nextEvent(widget, 'secure-widget-ready');
+    expect(widget.expiresAt).to.equal(null);
+    await time.advance(24 * HOUR);
+    await pause(50);
+    expect(await scope.calls()).to.equal(1);
+    const first = vendorOf(widget).getAttribute('embed-token');
+    vendorOf(widget).dispatchEvent(rejected());
+    await nextEvent(widget, 'secure-widget-reload');
+    expect(await scope.calls()).to.equal(2);
+    expect(vendorOf(widget).getAttribute('embed-token')).to.not.equal(first);
+  });
+});
+
+describe('no leaks, no double work', () => {
+  it('a changed token-endpoint aborts the request in flight without an error', async () => {
+    const slow = await testScope({ delayMs: 2_000 });
+    const fast = await testScope();
+    const { widget, log } = mountWidgets(slow);
+    await until(async () => (await slow.calls()) === 1, 'the first request');
+    widget.tokenEndpoint = fast.endpoint;
+    await nextEvent(widget, 'secure-widget-ready');
+    await pause(100);
+    expect(log.of('secure-widget-error')).to.have.length(0);
+    expect(log.of('secure-widget-token')).to.have.length(1);
+  });
+
+  it('the last widget to leave stops the schedule: no request after it is gone', async () => {
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    await time.configure({ ttlSeconds: 60 });
+    const { container, widgets } = mountWidgets(scope, 3);
+    await Promise.all(widgets.map((widget) => nextEvent(widget, 'secure-widget-ready')));
+    container.remove();
+    await pause(0);
+    await time.advance(10 * 60_000);
+    await pause(50);
+    expect(await scope.calls()).to.equal(1);
+    expect(time.clock.countTimers()).to.equal(0);
+  });
+});
