@@ -437,6 +437,73 @@ describe('broker: fatal failures wait for refresh()', () => {
   });
 });
 
+describe('broker: one backoff schedule for every widget', () => {
+  it('a widget that connects during the backoff hears the failure and waits for the scheduled retry', async () => {
+    sinon.stub(Math, 'random').returns(1);
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const a = subscriber();
+    broker.subscribe(a);
+    void broker.request(a);
+    const error = transient();
+    await loader.reject(error);
+    const late = subscriber();
+    broker.subscribe(late);
+    const waiting = broker.request(late);
+    expect(await waiting.catch((e: unknown) => e)).to.equal(error);
+    expect(late.onError.args).to.deep.equal([[error, NOW + SECOND]]);
+    expect(loader.load.callCount).to.equal(1);
+    await clock.tickAsync(SECOND);
+    expect(loader.load.callCount).to.equal(2);
+    await loader.resolve(grant('t1'));
+    expect(late.onToken.lastCall.args[0].token).to.equal('t1');
+  });
+
+  it('replace() during the backoff, or after a fatal failure, starts no request', async () => {
+    for (const error of [transient(), fatal()]) {
+      const loader = fakeLoader();
+      const broker = new TokenBroker(loader.load);
+      const a = subscriber();
+      broker.subscribe(a);
+      void broker.request(a);
+      await loader.reject(error);
+      expect(await broker.replace(a, null).catch((e: unknown) => e)).to.equal(error);
+      expect(loader.load.callCount, error.code).to.equal(1);
+      broker.stop();
+    }
+  });
+});
+
+describe('broker: wake() when the page comes back', () => {
+  it('fetches at once when the token is due or missing, and does nothing when it is not', async () => {
+    const a = subscriber();
+    const { broker, loader } = await brokerWithToken(grant('t1'), a);
+    broker.wake();
+    expect(loader.load.callCount).to.equal(1);
+    clock.setSystemTime(Date.now() + 14 * MINUTE + 1); // slept through the refresh timer
+    broker.wake();
+    expect(loader.load.callCount).to.equal(2);
+    broker.wake();
+    expect(loader.load.callCount, 'joins the request in flight').to.equal(2);
+  });
+
+  it('retries a fatal failure, and cuts a backoff short', async () => {
+    for (const error of [fatal(), transient()]) {
+      const loader = fakeLoader();
+      const broker = new TokenBroker(loader.load);
+      const a = subscriber();
+      broker.subscribe(a);
+      void broker.request(a);
+      await loader.reject(error);
+      broker.wake();
+      expect(loader.load.callCount, error.code).to.equal(2);
+      await loader.resolve(grant('t1'));
+      expect(a.onToken.lastCall.args[0].token).to.equal('t1');
+      broker.stop();
+    }
+  });
+});
+
 describe('broker: the last widget to leave stops everything', () => {
   it('keeps the timer while one widget remains', async () => {
     const [a, b] = [subscriber(), subscriber()];
