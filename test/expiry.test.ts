@@ -2,7 +2,17 @@ import { expect } from '@open-wc/testing';
 import sinon from 'sinon';
 import '../src/index.js';
 import type { SecureWidget } from '../src/secure-widget.js';
-import { BUNDLE_URL, mount, nextEvent, recordEvents, testScope, tokenId, until, type TestScope } from './support/browser.js';
+import {
+  BUNDLE_URL,
+  fakeTime,
+  mount,
+  nextEvent,
+  recordEvents,
+  testScope,
+  tokenId,
+  until,
+  type TestScope,
+} from './support/browser.js';
 
 interface DemoWidget extends HTMLElement {
   readonly loadedTokenId: string | null;
@@ -20,28 +30,6 @@ customElements.define('reloadable-widget', ReloadableWidget);
 customElements.define('plain-vendor-widget', class extends HTMLElement {});
 
 const rejected = () => new CustomEvent('rai-error', { bubbles: true, composed: true, detail: { code: 'token_expired' } });
-
-/**
- * A fake clock for the page and the same shift for the test endpoint's clock, so tokens minted "later" are later for
- * both sides, as they are in real life.
- */
-function fakeTime() {
-  const clock = sinon.useFakeTimers({
-    now: Date.now(),
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-    // Widgets of earlier tests may stop their real timers while this clock is installed.
-    shouldClearNativeTimers: true,
-  });
-  let elapsed = 0;
-  return {
-    clock,
-    async advance(scope: TestScope, ms: number, config: Parameters<TestScope['configure']>[0] = {}) {
-      elapsed += ms;
-      await scope.configure({ ...config, offsetMs: elapsed });
-      clock.tick(ms);
-    },
-  };
-}
 
 let time: ReturnType<typeof fakeTime> | undefined;
 afterEach(() => {
@@ -66,15 +54,16 @@ async function readyWidget(scope: TestScope, inner: string, attributes = 'refres
 
 describe('refreshes ahead of expiry', () => {
   it('fetches the next token refresh-margin before expiry and puts it on the vendor element', async () => {
-    time = fakeTime();
     const scope = await testScope({ ttlSeconds: 60 });
+    time = fakeTime(scope);
+    await time.configure({ ttlSeconds: 60 });
     const { widget, log } = await readyWidget(scope, '<template><reloadable-widget></reloadable-widget></template>');
     const vendor = widget.querySelector('reloadable-widget')!;
     const first = vendor.getAttribute('embed-token');
 
-    await time.advance(scope, 49_000);
+    await time!.advance(49_000);
     expect(await scope.calls()).to.equal(1);
-    await time.advance(scope, 1_500);
+    await time!.advance(1_500);
     await until(() => log.of('secure-widget-token').length === 2, 'the prefetched token');
     expect(await scope.calls()).to.equal(2);
     expect(vendor.getAttribute('embed-token')).to.not.equal(first);
@@ -84,22 +73,24 @@ describe('refreshes ahead of expiry', () => {
   });
 
   it('caps the margin at half the token lifetime', async () => {
-    time = fakeTime();
     const scope = await testScope({ ttlSeconds: 20 });
+    time = fakeTime(scope);
+    await time.configure({ ttlSeconds: 20 });
     const { log } = await readyWidget(scope, '<template><reloadable-widget></reloadable-widget></template>', '');
-    await time.advance(scope, 9_000);
+    await time!.advance(9_000);
     expect(await scope.calls()).to.equal(1);
-    await time.advance(scope, 1_500);
+    await time!.advance(1_500);
     await until(() => log.of('secure-widget-token').length === 2, 'the prefetched token');
   });
 });
 
 describe('recovers when the vendor fires its expiry event', () => {
   it('hands over the token already in hand: no request at that moment, then reload()', async () => {
-    time = fakeTime();
     const scope = await testScope({ ttlSeconds: 60 });
+    time = fakeTime(scope);
+    await time.configure({ ttlSeconds: 60 });
     const { widget, log } = await readyWidget(scope, '<template><reloadable-widget></reloadable-widget></template>');
-    await time.advance(scope, 51_000);
+    await time!.advance(51_000);
     await until(() => log.of('secure-widget-token').length === 2, 'the prefetched token');
     const vendor = widget.querySelector<ReloadableWidget>('reloadable-widget')!;
     const next = vendor.getAttribute('embed-token');
@@ -268,8 +259,9 @@ describe('recovers when the vendor fires its expiry event', () => {
 
 describe('end to end with the reference vendor', () => {
   it('the vendor expires its token, the widget reloads with the prefetched one, no request at that moment', async () => {
-    time = fakeTime();
     const scope = await testScope({ ttlSeconds: 60 });
+    time = fakeTime(scope);
+    await time.configure({ ttlSeconds: 60 });
     const { widget, log } = await readyWidget(
       scope,
       `<template><demo-widget community-id="42" data-user-id="e2e"></demo-widget></template>`,
@@ -279,13 +271,13 @@ describe('end to end with the reference vendor', () => {
     await until(() => vendor.dataset.state === 'ready', 'the vendor to verify its first token');
     const firstId = vendor.loadedTokenId;
 
-    await time.advance(scope, 51_000);
+    await time!.advance(51_000);
     await until(() => log.of('secure-widget-token').length === 2, 'the prefetched token');
     const nextId = tokenId(vendor.getAttribute('embed-token'));
     expect(nextId).to.not.equal(firstId);
     expect(vendor.loadedTokenId).to.equal(firstId);
 
-    await time.advance(scope, 9_500);
+    await time!.advance(9_500);
     await until(() => log.of('secure-widget-reload').length === 1, 'the reload');
     expect(log.of('secure-widget-reload')[0]!.detail.reason).to.equal('expired');
     await until(() => vendor.dataset.state === 'ready' && vendor.loadedTokenId === nextId, 'the vendor to reload');
