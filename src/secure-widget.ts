@@ -1,5 +1,4 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { property } from 'lit/decorators.js';
 import { SecureWidgetError } from './errors.js';
 import type { SecureWidgetEventMap } from './events.js';
 import { styles } from './secure-widget.styles.js';
@@ -48,35 +47,52 @@ export class SecureWidget extends LitElement {
 
   static override styles = styles;
 
+  // Declared here rather than with decorators: the same metadata, without the decorator helpers in the bundle.
+  static override properties = {
+    tokenEndpoint: { attribute: 'token-endpoint' },
+    tokenCredentials: { attribute: 'token-credentials' },
+    mode: {},
+    bundleUrl: { attribute: 'bundle-url' },
+    bundleType: { attribute: 'bundle-type' },
+    integrity: {},
+    src: {},
+    tokenAttribute: { attribute: 'token-attribute' },
+    expiryEvent: { attribute: 'expiry-event' },
+    reloadGlobal: { attribute: 'reload-global' },
+    refreshMargin: { attribute: 'refresh-margin' },
+    tokenScope: { attribute: 'token-scope' },
+    fetchToken: { attribute: false },
+  };
+
   /** URL of the host backend's token endpoint (GET, JSON or text/plain). Relative URLs are the page's own origin. */
-  @property({ attribute: 'token-endpoint' }) tokenEndpoint: string | null = null;
+  declare tokenEndpoint?: string | null;
   /** `same-origin` (default), `include` or `omit`: the credentials mode of the token request. */
-  @property({ attribute: 'token-credentials' }) tokenCredentials: RequestCredentials | null = null;
+  declare tokenCredentials?: RequestCredentials | null;
   /** `bundle` or `iframe`; by default `iframe` when `src` is set and `bundle-url` is not. */
-  @property() mode: 'bundle' | 'iframe' | null = null;
+  declare mode?: 'bundle' | 'iframe' | null;
   /** The vendor script, loaded once per page. Must be https: (or http: on localhost). */
-  @property({ attribute: 'bundle-url' }) bundleUrl: string | null = null;
+  declare bundleUrl?: string | null;
   /** `classic` (default) or `module`. */
-  @property({ attribute: 'bundle-type' }) bundleType: 'classic' | 'module' | null = null;
+  declare bundleType?: 'classic' | 'module' | null;
   /** Subresource Integrity for the vendor script (loaded with `crossorigin="anonymous"`). */
-  @property() integrity: string | null = null;
+  declare integrity?: string | null;
   /** Iframe mode: the vendor's widget page. */
-  @property() src: string | null = null;
+  declare src?: string | null;
   /** Attribute that carries the token on the vendor element; default `embed-token`. Never an `on*` attribute. */
-  @property({ attribute: 'token-attribute' }) tokenAttribute: string | null = null;
+  declare tokenAttribute?: string | null;
   /** Event the vendor widget fires when it rejects its token; default `rai-error`. */
-  @property({ attribute: 'expiry-event' }) expiryEvent: string | null = null;
+  declare expiryEvent?: string | null;
   /** Global object whose `reload()` reloads the vendor widgets; default `ReturningAIWidget`. */
-  @property({ attribute: 'reload-global' }) reloadGlobal: string | null = null;
+  declare reloadGlobal?: string | null;
   /** Seconds before expiry to have the next token in hand; default 60, at most half the token's lifetime. */
-  @property({ attribute: 'refresh-margin' }) refreshMargin: number | string | null = null;
+  declare refreshMargin?: number | string | null;
   /** `page` (default): widgets with the same endpoint share one token and one request. `element`: this one alone. */
-  @property({ attribute: 'token-scope' }) tokenScope: 'page' | 'element' | null = null;
+  declare tokenScope?: 'page' | 'element' | null;
   /**
    * Replaces the endpoint: resolves to a token, or `{ token, expiresAt?, expiresIn? }`. Widgets given the same
    * function share its tokens. Security: it must get the token from your backend; never mint tokens in the browser.
    */
-  @property({ attribute: false }) fetchToken: CustomTokenFetcher | null = null;
+  declare fetchToken?: CustomTokenFetcher | null;
 
   #status: WidgetStatus = WidgetStatus.loading;
   #markupToken: string | null = null;

@@ -24,20 +24,20 @@ export interface WidgetConfig {
 }
 
 export interface WidgetAttributes {
-  mode: string | null;
-  tokenEndpoint: string | null;
-  tokenCredentials: string | null;
-  tokenScope: string | null;
-  refreshMargin: number | string | null;
-  bundleUrl: string | null;
-  bundleType: string | null;
-  integrity: string | null;
+  mode?: string | null;
+  tokenEndpoint?: string | null;
+  tokenCredentials?: string | null;
+  tokenScope?: string | null;
+  refreshMargin?: number | string | null;
+  bundleUrl?: string | null;
+  bundleType?: string | null;
+  integrity?: string | null;
   /** The built-in `nonce` property: browsers hide the attribute's value once the element is connected. */
-  nonce?: string | null | undefined;
-  src: string | null;
-  tokenAttribute: string | null;
-  expiryEvent: string | null;
-  reloadGlobal: string | null;
+  nonce?: string | null;
+  src?: string | null;
+  tokenAttribute?: string | null;
+  expiryEvent?: string | null;
+  reloadGlobal?: string | null;
 }
 
 export const DEFAULT_MARGIN_SECONDS = 60;
@@ -47,12 +47,12 @@ const CREDENTIALS: readonly RequestCredentials[] = ['same-origin', 'include', 'o
 // attribute, where a token-shaped string could run as script or navigate.
 const UNSAFE_TOKEN_ATTRIBUTE = /^(on|formaction$|action$|href$|src$|srcdoc$|style$|xlink:href$)/i;
 
-function choice<T extends string>(value: string | null, allowed: readonly T[], fallback: T): T {
+function choice<T extends string>(value: string | null | undefined, allowed: readonly T[], fallback: T): T {
   const normalised = value?.trim().toLowerCase();
   return allowed.includes(normalised as T) ? (normalised as T) : fallback;
 }
 
-function text(value: string | null, fallback: string): string {
+function text(value: string | null | undefined, fallback: string): string {
   const trimmed = value?.trim();
   return trimmed ? trimmed : fallback;
 }

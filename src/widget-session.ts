@@ -61,7 +61,7 @@ export class WidgetSession {
   /** Flips status to `error` when the token in hand runs out after a failed attempt to replace it. */
   #expiryWatch: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(host: SessionHost, config: WidgetConfig, fetchToken: CustomTokenFetcher | null) {
+  constructor(host: SessionHost, config: WidgetConfig, fetchToken: CustomTokenFetcher | null | undefined) {
     this.#host = host;
     this.#config = config;
     const { signal } = this.#controller;
@@ -362,7 +362,7 @@ export function errorDetail(error: SecureWidgetError, retryAt: number | null = n
 }
 
 /** The page-wide broker of this token source (an endpoint + credentials, or a fetchToken function), or its own. */
-function brokerFor(config: WidgetConfig, fetchToken: CustomTokenFetcher | null): TokenBroker | null {
+function brokerFor(config: WidgetConfig, fetchToken: CustomTokenFetcher | null | undefined): TokenBroker | null {
   let key: unknown;
   let loader: () => TokenLoader;
   if (typeof fetchToken === 'function') {
