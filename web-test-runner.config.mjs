@@ -1,6 +1,7 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { tsImport } from 'tsx/esm/api';
+import { chromiumArgs, chromiumPath } from './test/support/chromium.mjs';
 
 // The server side of the tests is TypeScript (reference vendor, host endpoint): tsx loads it into this Node process.
 const { createTestBackend } = await tsImport('./test/support/test-backend.ts', import.meta.url);
@@ -18,8 +19,6 @@ function backendMiddleware(ctx, next) {
   });
 }
 
-const executablePath = process.env.CHROME_PATH || '/usr/bin/chromium';
-
 export default {
   files: ['test/**/*.test.ts', '!test/server/**'],
   // The page is served at localhost and the vendor at 127.0.0.1 (DESIGN §1): the server listens on both.
@@ -30,18 +29,7 @@ export default {
   plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', target: 'es2022' })],
   browsers: [
     chromeLauncher({
-      launchOptions: {
-        executablePath,
-        headless: true,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-dev-shm-usage',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      },
+      launchOptions: { executablePath: chromiumPath, headless: true, args: chromiumArgs },
     }),
   ],
   testFramework: { config: { timeout: 10_000 } },

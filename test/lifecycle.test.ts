@@ -59,6 +59,20 @@ describe('cleans up after itself', () => {
     expect(widget.querySelectorAll('probe-widget')).to.have.length(1);
   });
 
+  it('a widget that comes back later (a single-page app navigating) reuses the valid token: no request', async () => {
+    const scope = await testScope();
+    const widget = widgetFor(scope.endpoint);
+    await nextEvent(widget, 'secure-widget-ready');
+    const parent = widget.parentElement!;
+    widget.remove();
+    await pause(50);
+    const token = nextEvent(widget, 'secure-widget-token');
+    parent.append(widget);
+    expect((await token).detail.source).to.equal('shared');
+    await nextEvent(widget, 'secure-widget-ready');
+    expect(await scope.calls()).to.equal(1);
+  });
+
   it('a changed token-endpoint switches to the new endpoint', async () => {
     const first = await testScope();
     const second = await testScope();

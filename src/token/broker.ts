@@ -43,6 +43,11 @@ export class TokenBroker {
     return isFresh(this.#grant, Date.now()) ? this.#grant : null;
   }
 
+  /** It had a token, and that token has run out. */
+  get expired(): boolean {
+    return this.#grant !== null && !isFresh(this.#grant, Date.now());
+  }
+
   get subscriberCount(): number {
     return this.#subscribers.size;
   }
@@ -231,15 +236,19 @@ const shared = new Map<unknown, TokenBroker>();
 
 /**
  * The page-wide broker for a token source (an endpoint URL + credentials mode, or a fetchToken function), created on
- * first use and forgotten when its last widget unsubscribes.
+ * first use. When its last widget leaves, its timer and request stop, but a token still valid stays in hand (in
+ * memory), so that a single-page app that unmounts and remounts its widget on navigation makes no request; a broker
+ * whose token has run out is forgotten.
  */
 export function sharedBroker(key: unknown, createLoader: () => TokenLoader): TokenBroker {
   let broker = shared.get(key);
+  if (broker && broker.subscriberCount === 0 && broker.expired) broker = undefined;
   if (!broker) {
-    broker = new TokenBroker(createLoader(), () => {
-      if (shared.get(key) === broker) shared.delete(key);
+    const created = new TokenBroker(createLoader(), () => {
+      if (shared.get(key) === created && !created.grant) shared.delete(key);
     });
-    shared.set(key, broker);
+    shared.set(key, created);
+    broker = created;
   }
   return broker;
 }

@@ -571,6 +571,41 @@ describe('broker: the last widget to leave stops everything', () => {
     expect(second).not.to.equal(first);
     expect(createLoader.callCount).to.equal(3);
   });
+
+  it('sharedBroker keeps a valid token for a widget that comes back, with no timer meanwhile', async () => {
+    const key = Symbol('spa');
+    const loader = fakeLoader();
+    const broker = sharedBroker(key, () => loader.load);
+    const a = subscriber();
+    const off = broker.subscribe(a);
+    void broker.request(a);
+    await loader.resolve(grant('t1'));
+    off();
+    expect(clock.countTimers(), 'nothing runs while no widget is there').to.equal(0);
+    await clock.tickAsync(5 * MINUTE);
+    const again = sharedBroker(key, () => loader.load);
+    expect(again).to.equal(broker);
+    const b = subscriber();
+    again.subscribe(b);
+    void again.request(b);
+    expect(b.onToken.lastCall.args[0].token).to.equal('t1');
+    expect(loader.load.callCount).to.equal(1);
+    expect(clock.countTimers(), 'the refresh is scheduled again').to.equal(1);
+    again.stop();
+  });
+
+  it('sharedBroker forgets a broker whose token ran out while no widget was there', async () => {
+    const key = Symbol('stale');
+    const loader = fakeLoader();
+    const broker = sharedBroker(key, () => loader.load);
+    const a = subscriber();
+    const off = broker.subscribe(a);
+    void broker.request(a);
+    await loader.resolve(grant('t1'));
+    off();
+    clock.setSystemTime(Date.now() + 16 * MINUTE);
+    expect(sharedBroker(key, () => fakeLoader().load)).not.to.equal(broker);
+  });
 });
 
 describe('broker: timers that could misfire', () => {
