@@ -4,7 +4,7 @@ import { createAccessKeyCheck } from './access-keys.js';
 import { VENDOR_ALGORITHM, VENDOR_AUDIENCE, VENDOR_ISSUER } from './claims.js';
 import { signEmbedToken } from './issuer.js';
 import { generateVendorSigningKey } from './keys.js';
-import { widgetBundle } from './widget-bundle.js';
+import { framePageBundle, widgetBundle } from './widget-bundle.js';
 
 export interface ReferenceVendorOptions {
   accessId: string;
@@ -15,6 +15,11 @@ export interface ReferenceVendorOptions {
   basePath?: string;
   /** ms since epoch, default Date.now: the vendor's clock, which may differ from the host's and the browser's. */
   now?: () => number;
+  /**
+   * Host page origins allowed to frame the iframe page (`frame.html`) and to connect to it, such as
+   * 'https://shop.example'. Default: `http://localhost:<port of the request>`, the demo's and the tests' host page.
+   */
+  allowedHostOrigins?: string[];
 }
 
 export interface ReferenceVendor {
@@ -35,6 +40,7 @@ const CLOCK_TOLERANCE_SECONDS = 5;
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const JAVASCRIPT_CONTENT_TYPE = 'text/javascript; charset=utf-8';
+const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
 
 // The data API carries its credential in a header, never a cookie, so any origin may call it: the token is the gate.
 const OPEN_CORS = { 'Access-Control-Allow-Origin': '*' } as const;
@@ -112,23 +118,43 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
     }));
   }
 
-  async function serveWidget(request: Request): Promise<Response> {
+  function serveScript(bundle: () => Promise<string>): (request: Request) => Promise<Response> {
+    return async (request) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return errorResponse(405, 'method_not_allowed', 'Use GET', { Allow: 'GET, HEAD' });
+      }
+      const script = await bundle();
+      const etag = `"${createHash('sha256').update(script).digest('base64url')}"`;
+      const headers = {
+        'Content-Type': JAVASCRIPT_CONTENT_TYPE,
+        // CORS lets the host load the script with crossorigin="anonymous", which Subresource Integrity requires.
+        ...OPEN_CORS,
+        // Revalidate every time (cheap with the ETag) so a rebuilt widget is never hidden behind a stale copy.
+        'Cache-Control': 'no-cache',
+        ETag: etag,
+        'X-Content-Type-Options': 'nosniff',
+      };
+      if (request.headers.get('If-None-Match') === etag) return new Response(null, { status: 304, headers });
+      return withoutBodyForHead(request, new Response(script, { status: 200, headers }));
+    };
+  }
+
+  function serveFramePage(request: Request): Response {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return errorResponse(405, 'method_not_allowed', 'Use GET', { Allow: 'GET, HEAD' });
     }
-    const script = await widgetBundle();
-    const etag = `"${createHash('sha256').update(script).digest('base64url')}"`;
-    const headers = {
-      'Content-Type': JAVASCRIPT_CONTENT_TYPE,
-      // CORS lets the host load the script with crossorigin="anonymous", which Subresource Integrity requires.
-      ...OPEN_CORS,
-      // Revalidate every time (cheap with the ETag) so a rebuilt widget is never hidden behind a stale copy.
-      'Cache-Control': 'no-cache',
-      ETag: etag,
-      'X-Content-Type-Options': 'nosniff',
-    };
-    if (request.headers.get('If-None-Match') === etag) return new Response(null, { status: 304, headers });
-    return withoutBodyForHead(request, new Response(script, { status: 200, headers }));
+    // The demo's host page is localhost on the port the vendor answers on (127.0.0.1): two origins, one server.
+    const allowedOrigins = config.allowedHostOrigins ?? [new URL(`http://localhost:${new URL(request.url).port}`).origin];
+    return withoutBodyForHead(request, new Response(framePageHtml(allowedOrigins), {
+      status: 200,
+      headers: {
+        'Content-Type': HTML_CONTENT_TYPE,
+        // The config is per request (the default origin follows the port): never served from a cache.
+        'Cache-Control': 'no-store',
+        'Content-Security-Policy': framePagePolicy(allowedOrigins),
+        'X-Content-Type-Options': 'nosniff',
+      },
+    }));
   }
 
   async function serveWidgetData(request: Request): Promise<Response> {
@@ -170,7 +196,9 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
   const routes = new Map<string, (request: Request) => Response | Promise<Response>>([
     ['/api/widget-access-keys/token', exchangeAccessKey],
     ['/.well-known/jwks.json', serveJwks],
-    ['/widget.js', serveWidget],
+    ['/widget.js', serveScript(widgetBundle)],
+    ['/frame.html', serveFramePage],
+    ['/frame.js', serveScript(framePageBundle)],
     ['/api/widget-data', serveWidgetData],
   ]);
 
@@ -204,6 +232,7 @@ interface VendorConfig {
   ttlSeconds: number;
   basePath: string;
   now: () => number;
+  allowedHostOrigins: readonly string[] | undefined;
 }
 
 function checkOptions(options: ReferenceVendorOptions): VendorConfig {
@@ -215,7 +244,82 @@ function checkOptions(options: ReferenceVendorOptions): VendorConfig {
   const basePath = checkBasePath(options.basePath === undefined ? DEFAULT_BASE_PATH : options.basePath);
   const now = options.now === undefined ? Date.now : options.now;
   if (typeof now !== 'function') throw new TypeError(`${CONTEXT}: now must be a function returning ms since epoch`);
-  return { accessId, accessKey, ttlSeconds, basePath, now };
+  const allowedHostOrigins =
+    options.allowedHostOrigins === undefined ? undefined : checkHostOrigins(options.allowedHostOrigins);
+  return { accessId, accessKey, ttlSeconds, basePath, now, allowedHostOrigins };
+}
+
+function checkHostOrigins(value: unknown): readonly string[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new TypeError(`${CONTEXT}: allowedHostOrigins must be a non-empty array of origins like "https://shop.example"`);
+  }
+  value.forEach((origin: unknown, index) => {
+    if (!isSerializedOrigin(origin)) {
+      throw new TypeError(
+        `${CONTEXT}: allowedHostOrigins[${index}] must be an origin like "https://shop.example" (scheme, host and ` +
+          `port only; never "*" or "null")`,
+      );
+    }
+  });
+  // A copy: the caller changing its array later must not widen who may frame the page.
+  return Object.freeze([...(value as string[])]);
+}
+
+function isSerializedOrigin(value: unknown): value is string {
+  // "null" is every sandboxed or file: document; "*" is everyone. Either would let any page frame us and connect.
+  if (typeof value !== 'string' || value === '*' || value === 'null') return false;
+  try {
+    // Exactly what event.origin and a CSP host-source look like: no path, no trailing slash, no default port.
+    const url = new URL(value);
+    return url.origin === value && (url.protocol === 'https:' || url.protocol === 'http:');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The iframe page: a config the script reads (which host origins may connect) and the script itself, by a relative URL
+ * so the page works wherever the vendor is mounted. Kept free of inline script so a strict CSP can apply to it.
+ */
+function framePageHtml(allowedOrigins: readonly string[]): string {
+  const config = jsonForScriptElement({ allowedOrigins });
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Reference vendor widget</title>
+<script type="application/json" id="vendor-config">${config}</script>
+<script type="module" src="frame.js"></script>
+<style>body{margin:0}</style>
+</head>
+<body>
+<main id="vendor-widget"></main>
+</body>
+</html>
+`;
+}
+
+/**
+ * frame-ancestors is the vendor's say over who may embed it (the browser refuses to render it anywhere else); the rest
+ * keeps the page to its own script, since it is handed live tokens.
+ */
+function framePagePolicy(allowedOrigins: readonly string[]): string {
+  return [
+    `frame-ancestors ${allowedOrigins.join(' ')}`,
+    "script-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+/** JSON that cannot end the script element it sits in (`</script>`) or start a comment (`<!--`) there. */
+function jsonForScriptElement(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function checkNonEmpty(context: string, name: string, value: unknown): string {

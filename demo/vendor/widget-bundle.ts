@@ -1,26 +1,35 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-
-let bundle: Promise<string> | null = null;
+import type { Format } from 'esbuild';
 
 /**
- * The widget is built on first request rather than ahead of time, so the demo and the tests need no build step;
- * the result is kept for the life of the process because the source does not change under a running server.
+ * The vendor's browser scripts are built on first request rather than ahead of time, so the demo and the tests need no
+ * build step; each result is kept for the life of the process because the source does not change under a running
+ * server.
  */
-export function widgetBundle(): Promise<string> {
-  bundle ??= buildWidget().catch((error: unknown) => {
-    // A failed build is not cached: the next request tries again instead of serving the failure forever.
-    bundle = null;
-    throw error;
-  });
-  return bundle;
+function cachedBundle(entry: string, format: Format): () => Promise<string> {
+  let bundle: Promise<string> | null = null;
+  return () => {
+    bundle ??= buildBundle(entry, format).catch((error: unknown) => {
+      // A failed build is not cached: the next request tries again instead of serving the failure forever.
+      bundle = null;
+      throw error;
+    });
+    return bundle;
+  };
 }
 
-async function buildWidget(): Promise<string> {
+/** The bundle widget: a classic script (IIFE), since hosts load it with a plain `<script src>`. */
+export const widgetBundle = cachedBundle('./widget.ts', 'iife');
+
+/** The iframe page's script: a module, loaded by the vendor's own frame.html with `<script type="module">`. */
+export const framePageBundle = cachedBundle('./frame-page.ts', 'esm');
+
+async function buildBundle(entry: string, format: Format): Promise<string> {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL('./widget.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
     bundle: true,
-    format: 'iife',
+    format,
     platform: 'browser',
     target: 'es2020',
     minify: true,
@@ -28,6 +37,6 @@ async function buildWidget(): Promise<string> {
     logLevel: 'silent',
   });
   const [output] = result.outputFiles;
-  if (!output) throw new Error('esbuild produced no output for the widget bundle');
+  if (!output) throw new Error(`esbuild produced no output for ${entry}`);
   return output.text;
 }

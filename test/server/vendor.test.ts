@@ -37,6 +37,13 @@ function widgetData(authorization?: string): Promise<Response> {
   return handle('/vendor/api/widget-data', authorization === undefined ? {} : { headers: { Authorization: authorization } });
 }
 
+/** The JSON the server wrote into frame.html for its script to read. */
+function inlinedConfig(html: string): unknown {
+  const match = /<script type="application\/json" id="vendor-config">([^<]*)<\/script>/.exec(html);
+  assert.ok(match, 'frame.html inlines its config');
+  return JSON.parse(match[1]!);
+}
+
 function assertJsonNoStore(response: Response): void {
   assert.equal(response.headers.get('Content-Type'), 'application/json; charset=utf-8');
   assert.equal(response.headers.get('Cache-Control'), 'no-store');
@@ -199,6 +206,91 @@ describe('widget.js serves the bundle widget', () => {
   });
 });
 
+describe('frame.html serves the iframe page', () => {
+  it('answers a small HTML page that loads frame.js by a relative URL', async () => {
+    const response = await handle('/vendor/frame.html?community-id=42&user-id=u1');
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('Content-Type'), 'text/html; charset=utf-8');
+    assert.equal(response.headers.get('Cache-Control'), 'no-store');
+    assert.equal(response.headers.get('X-Content-Type-Options'), 'nosniff');
+    const html = await response.text();
+    assert.match(html, /^<!doctype html>/i);
+    assert.match(html, /<meta charset="utf-8">/);
+    assert.match(html, /<title>[^<]+<\/title>/);
+    assert.match(html, /<script type="module" src="frame.js"><\/script>/);
+    // The query string is for the script to read; the server never echoes it into the page.
+    assert.ok(!html.includes('u1'));
+  });
+
+  it('lets only the host page on the request port frame it, by default', async () => {
+    const response = await handle('/vendor/frame.html');
+    const policy = response.headers.get('Content-Security-Policy') ?? '';
+    const frameAncestors = policy.split(';').map((directive) => directive.trim()).find((d) => d.startsWith('frame-ancestors '));
+    assert.equal(frameAncestors, 'frame-ancestors http://localhost:1234');
+    assert.deepEqual(inlinedConfig(await response.text()), { allowedOrigins: ['http://localhost:1234'] });
+  });
+
+  it('follows the port of each request', async () => {
+    const response = await vendor.handle(new Request('http://127.0.0.1:5678/vendor/frame.html'));
+    assert.match(response?.headers.get('Content-Security-Policy') ?? '', /frame-ancestors http:\/\/localhost:5678(;|$)/);
+    assert.deepEqual(inlinedConfig(await response!.text()), { allowedOrigins: ['http://localhost:5678'] });
+  });
+
+  it('lists allowedHostOrigins in frame-ancestors and in the page config', async () => {
+    const allowedHostOrigins = ['https://shop.example', 'http://localhost:3000'];
+    const configured = await createReferenceVendor({ accessId: 'a', accessKey: 'k', allowedHostOrigins });
+    const response = await configured.handle(new Request(`${ORIGIN}/vendor/frame.html`));
+    assert.match(
+      response?.headers.get('Content-Security-Policy') ?? '',
+      /(^|; )frame-ancestors https:\/\/shop\.example http:\/\/localhost:3000(;|$)/,
+    );
+    assert.deepEqual(inlinedConfig(await response!.text()), { allowedOrigins: allowedHostOrigins });
+    // A copy was kept: changing the caller's array afterwards widens nothing.
+    allowedHostOrigins.push('https://evil.example');
+    const again = await configured.handle(new Request(`${ORIGIN}/vendor/frame.html`));
+    assert.ok(!(again?.headers.get('Content-Security-Policy') ?? '').includes('evil'));
+  });
+
+  it('keeps the page to its own scripts', async () => {
+    const policy = (await handle('/vendor/frame.html')).headers.get('Content-Security-Policy') ?? '';
+    assert.match(policy, /(^|; )script-src 'self'(;|$)/);
+    assert.match(policy, /(^|; )object-src 'none'(;|$)/);
+  });
+
+  it('answers HEAD without a body and 405 to other methods', async () => {
+    const head = await handle('/vendor/frame.html', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('Content-Type'), 'text/html; charset=utf-8');
+    assert.equal(await head.text(), '');
+    const post = await handle('/vendor/frame.html', { method: 'POST' });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get('Allow'), 'GET, HEAD');
+  });
+});
+
+describe('frame.js serves the iframe page script', () => {
+  it('answers an ES module with the same headers as widget.js', async () => {
+    const response = await handle('/vendor/frame.js');
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('Content-Type'), 'text/javascript; charset=utf-8');
+    assert.equal(response.headers.get('Access-Control-Allow-Origin'), '*');
+    assert.equal(response.headers.get('Cache-Control'), 'no-cache');
+    assert.equal(response.headers.get('X-Content-Type-Options'), 'nosniff');
+    const script = await response.text();
+    // Module syntax (import.meta) where the widget is a classic script: it must parse as a module, not as a script.
+    assert.ok(script.includes('import.meta.url'));
+    assert.ok(script.includes('secure-widget:hello'));
+    assert.ok(script.includes('vendor-config'));
+    assert.throws(() => new Function(script), SyntaxError, 'a module, not a classic script');
+
+    const etag = response.headers.get('ETag');
+    assert.ok(etag);
+    assert.notEqual(etag, (await handle('/vendor/widget.js')).headers.get('ETag'));
+    const revalidated = await handle('/vendor/frame.js', { headers: { 'If-None-Match': etag } });
+    assert.equal(revalidated.status, 304);
+  });
+});
+
 describe('widget-data API accepts only a valid bearer token', () => {
   it('answers 200 with the token subject and times for a fresh token', async () => {
     const token = await vendor.issueToken({ subject: 'u1' });
@@ -325,6 +417,15 @@ describe('options are checked up front', () => {
     ['relative basePath', { ...valid, basePath: 'vendor' }, /basePath must be a path starting with "\/"/],
     ['non-function now', { ...valid, now: 5 }, /now must be a function/],
     ['no options', undefined, /options must be an object/],
+    ['empty allowedHostOrigins', { ...valid, allowedHostOrigins: [] }, /allowedHostOrigins must be a non-empty array/],
+    ['a string for allowedHostOrigins', { ...valid, allowedHostOrigins: 'https://shop.example' }, /allowedHostOrigins must be a non-empty array/],
+    ['"*" in allowedHostOrigins', { ...valid, allowedHostOrigins: ['*'] }, /allowedHostOrigins\[0\] must be an origin/],
+    ['"null" in allowedHostOrigins', { ...valid, allowedHostOrigins: ['https://a.example', 'null'] }, /allowedHostOrigins\[1\] must be an origin/],
+    ['a path in allowedHostOrigins', { ...valid, allowedHostOrigins: ['https://shop.example/'] }, /allowedHostOrigins\[0\] must be an origin/],
+    ['an upper-case host in allowedHostOrigins', { ...valid, allowedHostOrigins: ['https://Shop.example'] }, /allowedHostOrigins\[0\] must be an origin/],
+    ['a default port in allowedHostOrigins', { ...valid, allowedHostOrigins: ['https://shop.example:443'] }, /allowedHostOrigins\[0\] must be an origin/],
+    ['a non-web scheme in allowedHostOrigins', { ...valid, allowedHostOrigins: ['ftp://shop.example'] }, /allowedHostOrigins\[0\] must be an origin/],
+    ['a number in allowedHostOrigins', { ...valid, allowedHostOrigins: [443] }, /allowedHostOrigins\[0\] must be an origin/],
   ];
   for (const [name, options, message] of cases) {
     it(`rejects ${name} with a TypeError`, async () => {
