@@ -7,6 +7,15 @@ export const styles = css`
   :host([hidden]) {
     display: none;
   }
+  [part='frame'] {
+    display: block;
+    width: 100%;
+    height: 150px;
+    border: 0;
+  }
+  [part='frame'][hidden] {
+    display: none;
+  }
   [part='error'] {
     margin: 0;
     padding: 0.75em 1em;

@@ -22,6 +22,11 @@ const RESTART_ON = [
   'tokenAttribute',
   'expiryEvent',
   'reloadGlobal',
+  'sandbox',
+  'allow',
+  'referrerPolicy',
+  'height',
+  'width',
 ] as const;
 
 /**
@@ -62,6 +67,11 @@ export class SecureWidget extends LitElement {
     refreshMargin: { attribute: 'refresh-margin' },
     tokenScope: { attribute: 'token-scope' },
     fetchToken: { attribute: false },
+    sandbox: {},
+    allow: {},
+    referrerPolicy: { attribute: 'referrerpolicy' },
+    height: {},
+    width: {},
   };
 
   /** URL of the host backend's token endpoint (GET, JSON or text/plain). Relative URLs are the page's own origin. */
@@ -93,6 +103,16 @@ export class SecureWidget extends LitElement {
    * function share its tokens. Security: it must get the token from your backend; never mint tokens in the browser.
    */
   declare fetchToken?: CustomTokenFetcher | null;
+  /** Iframe mode: the frame's sandbox; default `allow-scripts allow-same-origin allow-forms allow-popups`. */
+  declare sandbox?: string | null;
+  /** Iframe mode: the frame's permissions policy (`allow`). */
+  declare allow?: string | null;
+  /** Iframe mode: the frame's referrer policy; default `strict-origin-when-cross-origin`. */
+  declare referrerPolicy?: string | null;
+  /** Iframe mode: the frame's height (`300` is 300px); without it the frame's `resize` messages set it. */
+  declare height?: string | number | null;
+  /** Iframe mode: the frame's width; default 100%. */
+  declare width?: string | number | null;
 
   #status: WidgetStatus = WidgetStatus.loading;
   #markupToken: string | null = null;
@@ -166,10 +186,13 @@ export class SecureWidget extends LitElement {
 
   protected override render() {
     const status = this.#status;
+    // The frame stays in the tree while hidden: taking an iframe out of the document would unload it.
+    const view = this.#session?.view;
+    if (view) view.hidden = status === WidgetStatus.error;
     return html`${status === WidgetStatus.loading ? html`<slot name="loading"></slot>` : nothing}${status ===
     WidgetStatus.error
       ? html`<slot name="error"><p part="error">This widget is unavailable right now.</p></slot>`
-      : html`<slot></slot>`}`;
+      : html`<slot></slot>`}${view ?? nothing}`;
   }
 
   /** Starts (or restarts) before rendering, so the status a start sets is part of this update, not another one. */
@@ -189,11 +212,6 @@ export class SecureWidget extends LitElement {
     let session: WidgetSession;
     try {
       const config = readConfig(this);
-      if (config.mode === 'iframe') {
-        throw new SecureWidgetError('config-invalid', 'Iframe mode is not available in this version yet.', {
-          fatal: true,
-        });
-      }
       session = new WidgetSession(this.#sessionHost, config, this.fetchToken);
     } catch (error) {
       this.#emit('secure-widget-error', errorDetail(error as SecureWidgetError));

@@ -21,6 +21,18 @@ export interface WidgetConfig {
   tokenAttribute: string;
   expiryEvent: string;
   reloadGlobal: string;
+  frame: FrameConfig;
+}
+
+/** The iframe's own attributes (iframe mode). */
+export interface FrameConfig {
+  sandbox: string;
+  allow: string | null;
+  title: string;
+  referrerPolicy: string;
+  /** A CSS length, or null to follow the frame's `resize` messages. */
+  height: string | null;
+  width: string | null;
 }
 
 export interface WidgetAttributes {
@@ -38,6 +50,32 @@ export interface WidgetAttributes {
   tokenAttribute?: string | null;
   expiryEvent?: string | null;
   reloadGlobal?: string | null;
+  sandbox?: string | null;
+  allow?: string | null;
+  /** The built-in `title`: in iframe mode, the frame's accessible name. */
+  title?: string | null;
+  referrerPolicy?: string | null;
+  height?: string | number | null;
+  width?: string | number | null;
+}
+
+export const DEFAULT_SANDBOX = 'allow-scripts allow-same-origin allow-forms allow-popups';
+const REFERRER_POLICIES = [
+  'no-referrer',
+  'no-referrer-when-downgrade',
+  'origin',
+  'origin-when-cross-origin',
+  'same-origin',
+  'strict-origin',
+  'strict-origin-when-cross-origin',
+  'unsafe-url',
+] as const;
+
+/** `300` means 300px; any other CSS length is used as written, junk means "not set". */
+function cssLength(value: string | number | null | undefined): string | null {
+  const text = String(value ?? '').trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return `${text}px`;
+  return /^\d+(\.\d+)?(px|em|rem|vh|vw|%)$/.test(text) ? text : null;
 }
 
 export const DEFAULT_MARGIN_SECONDS = 60;
@@ -78,6 +116,18 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
     if (endpoint.origin !== page.origin) endpoint = acceptUrl(endpoint.href, base, 'token-endpoint');
   }
 
+  if (mode === 'iframe' && !src) throw invalid('Iframe mode needs src: the vendor\'s widget page.');
+  const sandbox = (attributes.sandbox ?? DEFAULT_SANDBOX).trim().split(/\s+/).filter(Boolean);
+  // A frame on the page's own origin with both of these can reach into its parent and remove its own sandbox.
+  if (
+    mode === 'iframe' &&
+    src?.origin === page.origin &&
+    sandbox.includes('allow-scripts') &&
+    sandbox.includes('allow-same-origin')
+  ) {
+    throw invalid('sandbox with allow-scripts and allow-same-origin is refused for a src on the page\'s own origin.');
+  }
+
   const margin = Number(attributes.refreshMargin ?? DEFAULT_MARGIN_SECONDS);
   const tokenAttribute = text(attributes.tokenAttribute, 'embed-token').toLowerCase();
   if (!/^[a-z_][\w.:-]*$/.test(tokenAttribute) || UNSAFE_TOKEN_ATTRIBUTE.test(tokenAttribute)) {
@@ -98,5 +148,13 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
     tokenAttribute,
     expiryEvent: text(attributes.expiryEvent, 'rai-error'),
     reloadGlobal: text(attributes.reloadGlobal, 'ReturningAIWidget'),
+    frame: {
+      sandbox: sandbox.join(' '),
+      allow: attributes.allow?.trim() || null,
+      title: text(attributes.title, 'Embedded widget'),
+      referrerPolicy: choice(attributes.referrerPolicy, REFERRER_POLICIES, 'strict-origin-when-cross-origin'),
+      height: cssLength(attributes.height),
+      width: cssLength(attributes.width),
+    },
   };
 }

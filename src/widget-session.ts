@@ -1,5 +1,6 @@
 import { BundleEmbed } from './embed/bundle-embed.js';
-import type { Embed } from './embed/embed.js';
+import type { Embed, EmbedHost } from './embed/embed.js';
+import { IframeEmbed } from './embed/iframe-embed.js';
 import { SecureWidgetError } from './errors.js';
 import type { SecureWidgetEventMap, TokenSource } from './events.js';
 import { WidgetStatus } from './status.js';
@@ -38,6 +39,8 @@ export class WidgetSession {
   readonly #broker: TokenBroker | null;
   readonly #subscriber: TokenSubscriber;
   readonly #embed: Embed;
+  /** What the element renders in its shadow root for this session: the iframe in iframe mode. */
+  readonly view: HTMLElement | null;
 
   #grant: TokenGrant | null = null;
   /** The token the vendor widget was last loaded with: the one it rejects when it fires its expiry event. */
@@ -71,23 +74,32 @@ export class WidgetSession {
       onToken: (grant, fetchedForThis) => this.#onToken(grant, fetchedForThis ? 'endpoint' : 'shared'),
       onError: (error, retryAt) => this.#onTokenError(error, retryAt),
     };
-    this.#embed = new BundleEmbed(
-      host.element,
-      {
-        ready: () => this.#onReady(),
-        expired: () => void this.#onExpired(),
-        fail: (error) => this.#report(error),
-        reloaded: (token) => this.#onReloadedByAnother(token),
-      },
-      {
-        bundleUrl: config.bundleUrl,
-        bundle: { type: config.bundleType, integrity: config.integrity, nonce: config.nonce },
-        tokenAttribute: config.tokenAttribute,
-        expiryEvent: config.expiryEvent,
-        reloadGlobal: config.reloadGlobal,
-      },
-      signal,
-    );
+    const embedHost: EmbedHost = {
+      ready: () => this.#onReady(),
+      expired: () => void this.#onExpired(),
+      fail: (error) => this.#report(error),
+      loaded: (token) => this.#loaded(token),
+      reloaded: (token) => this.#onReloadedByAnother(token),
+    };
+    if (config.mode === 'iframe') {
+      const embed = new IframeEmbed(embedHost, config.src!, config.frame, signal);
+      this.#embed = embed;
+      this.view = embed.frame;
+    } else {
+      this.#embed = new BundleEmbed(
+        host.element,
+        embedHost,
+        {
+          bundleUrl: config.bundleUrl,
+          bundle: { type: config.bundleType, integrity: config.integrity, nonce: config.nonce },
+          tokenAttribute: config.tokenAttribute,
+          expiryEvent: config.expiryEvent,
+          reloadGlobal: config.reloadGlobal,
+        },
+        signal,
+      );
+      this.view = null;
+    }
     if (this.#broker) signal.addEventListener('abort', this.#broker.subscribe(this.#subscriber), { once: true });
     signal.addEventListener(
       'abort',

@@ -7,6 +7,8 @@ export interface EmbedHost {
   /** The vendor widget rejected its token (bundle: the expiry event; iframe: an `expired` message). */
   expired(): void;
   fail(error: SecureWidgetError): void;
+  /** The vendor widget took `token` later than when it was handed over (an iframe that connected afterwards). */
+  loaded(token: string): void;
   /** Another widget's page-wide reload (the vendor global) reloaded this vendor widget with `token`. */
   reloaded(token: string): void;
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { generateKeyPair, SignJWT } from 'jose';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toNodeListener } from '../../src/server/index.js';
 import { createDemoBackend } from '../../demo/backend.js';
@@ -25,7 +26,8 @@ export interface ScopeConfig {
     | 'bad-json'
     | 'malformed'
     | 'oversize'
-    | 'expired';
+    | 'expired'
+    | 'foreign';
   ttlSeconds?: number;
   offsetMs?: number;
   status?: number;
@@ -39,9 +41,11 @@ export interface ScopeConfig {
 interface Scope {
   config: ScopeConfig;
   calls: number;
+  /** What probe pages (test frames on other origins) saw, in order. */
+  reports: unknown[];
 }
 
-const ROUTE = /^\/test-api\/([\w-]{1,64})\/(token|config|stats)$/;
+const ROUTE = /^\/test-api\/([\w-]{1,64})\/(token|config|stats|report|reports)$/;
 
 /**
  * The browser tests' server side, mounted on web-test-runner as middleware: the demo backend (reference vendor and
@@ -50,11 +54,12 @@ const ROUTE = /^\/test-api\/([\w-]{1,64})\/(token|config|stats)$/;
 export async function createTestBackend() {
   const demo = await createDemoBackend({ ttlSeconds: 60 });
   const scopes = new Map<string, Scope>();
+  const foreignKey = generateKeyPair('ES256');
   const demoListener = toNodeListener(demo.handle);
 
   const scope = (name: string) => {
     let found = scopes.get(name);
-    if (!found) scopes.set(name, (found = { config: {}, calls: 0 }));
+    if (!found) scopes.set(name, (found = { config: {}, calls: 0, reports: [] }));
     return found;
   };
 
@@ -109,6 +114,19 @@ export async function createTestBackend() {
         return json(200, { embedToken: 'a'.repeat(40_000) });
       case 'expired':
         return json(200, { embedToken: await mint(60, now - 120_000) });
+      case 'foreign': {
+        // Well-formed and unexpired, but not signed by the vendor: only the vendor can tell, and must reject it.
+        const seconds = Math.floor(now / 1000);
+        const embedToken = await new SignJWT({ sub: 'demo-host' })
+          .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
+          .setIssuer(demo.vendor.issuer)
+          .setAudience(demo.vendor.audience)
+          .setIssuedAt(seconds)
+          .setExpirationTime(seconds + (config.ttlSeconds ?? 60))
+          .setJti(crypto.randomUUID())
+          .sign((await foreignKey).privateKey);
+        return json(200, { embedToken });
+      }
     }
   }
 
@@ -157,6 +175,10 @@ export async function createTestBackend() {
   }
 
   return (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
+    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/test-pages/frame-probe.html') {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(FRAME_PROBE);
+      return;
+    }
     if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/test-pages/strict-csp.html') {
       answerStrictPage(req, res);
       return;
@@ -186,8 +208,76 @@ export async function createTestBackend() {
           res.writeHead(204).end();
         })
         .catch(done);
+    } else if (action === 'report') {
+      readJson(req)
+        .then((report) => {
+          current.reports.push(report);
+          res.writeHead(204).end();
+        })
+        .catch(done);
+    } else if (action === 'reports') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(current.reports));
     } else {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ calls: current.calls }));
     }
   };
 }
+
+/**
+ * A page that plays a frame in the iframe tests, honest or hostile, on whatever origin it is loaded from, and reports
+ * what it sees to its test scope (never a token: only whether one came, and its length). Query: scope, host (the host
+ * page's origin), mode, and for mode=navigate the URL to go to.
+ */
+const FRAME_PROBE = `<!doctype html><html><head><meta charset="utf-8"><title>probe</title></head>
+<body style="margin:0"><div id="content" style="height:120px">probe</div><script>
+const query = new URLSearchParams(location.search);
+const scope = query.get('scope');
+const host = query.get('host');
+const mode = query.get('mode');
+const report = (what) =>
+  fetch('/test-api/' + scope + '/report', { method: 'POST', body: JSON.stringify({ origin: location.origin, mode, ...what }) });
+const hello = { type: 'secure-widget:hello', version: 1, instance: 'probe' + Math.random().toString(36).slice(2, 12) };
+let port = null;
+window.addEventListener('message', (event) => {
+  const isConnect = event.data && event.data.type === 'secure-widget:connect';
+  report({ window: isConnect ? 'connect' : 'message', from: event.origin, ports: event.ports.length, leaked: JSON.stringify(event.data ?? null).includes('eyJ') });
+  if (!isConnect || !event.ports[0]) return;
+  port = event.ports[0];
+  port.onmessage = (message) => {
+    const data = message.data || {};
+    report({ port: data.type, tokenLength: typeof data.token === 'string' ? data.token.length : undefined });
+    if (data.type === 'token' && mode !== 'no-ready') port.postMessage({ type: 'ready' });
+    if (data.type === 'reload') port.postMessage({ type: 'ready' });
+    if (data.type === 'token' && mode === 'malformed') {
+      for (const bad of [null, 'ready', 42, [], { type: 'resize', height: -5 }, { type: 'resize', height: 'x' },
+        { type: 'resize', height: 1e9, extra: 1 }, { type: 'expired', code: '<script>' }, { type: 'nope' },
+        { type: 'ready', extra: true }, { type: 'token', token: 'x' }, { type: 'resize', height: Infinity }]) {
+        port.postMessage(bad);
+      }
+      port.postMessage({ type: 'resize', height: 'a'.repeat(100000) });
+      port.postMessage({ type: 'resize', height: 333 });
+    }
+    if (data.type === 'token' && mode === 'sized') port.postMessage({ type: 'resize', height: 420 });
+    if (data.type === 'token' && mode === 'grow') {
+      // Content as tall as the frame plus a little: every height the host sets asks for more (the feedback trap).
+      const grow = () => port.postMessage({ type: 'resize', height: window.innerHeight + 40 });
+      window.addEventListener('resize', grow);
+      grow();
+    }
+    if (data.type === 'token' && mode === 'expire') setTimeout(() => port.postMessage({ type: 'expired', code: 'token_expired' }), 10);
+  };
+});
+if (mode === 'navigate') {
+  location.replace(query.get('to'));
+} else if (mode !== 'silent' && mode !== 'listen') {
+  if (mode === 'malformed') {
+    for (const bad of [null, 'secure-widget:hello', { type: 'secure-widget:hello' }, { type: 'secure-widget:hello', version: 2 },
+      { type: 'secure-widget:hello', version: 1, instance: 'x'.repeat(100000) }, { type: 'secure-widget:hello', version: 1, extra: 1 }]) {
+      parent.postMessage(bad, host);
+    }
+  }
+  parent.postMessage(hello, host);
+  if (mode === 'replay') setTimeout(() => parent.postMessage(hello, host), 50);
+}
+report({ loaded: true });
+</script></body></html>`;
