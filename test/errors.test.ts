@@ -4,7 +4,7 @@ import '../src/index.js';
 import type { SecureWidgetErrorDetail } from '../src/events.js';
 import type { SecureWidget } from '../src/secure-widget.js';
 import type { ScopeConfig } from './support/test-backend.js';
-import { VENDOR, mount, nextEvent, testScope, until } from './support/browser.js';
+import { VENDOR, fakeClock, mount, nextEvent, testScope, until } from './support/browser.js';
 
 let clock: sinon.SinonFakeTimers | undefined;
 afterEach(() => {
@@ -59,11 +59,7 @@ describe('reports every failure with a typed error', () => {
   });
 
   it('endpoint-timeout after 10 s without an answer', async () => {
-    clock = sinon.useFakeTimers({
-      now: Date.now(),
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-      shouldClearNativeTimers: true,
-    });
+    clock = fakeClock();
     const scope = await testScope({ respond: 'hang' });
     const widget = widgetFor(`token-endpoint="${scope.endpoint}"`);
     const error = nextEvent(widget, 'secure-widget-error');

@@ -2,7 +2,7 @@ import { expect } from '@open-wc/testing';
 import sinon from 'sinon';
 import '../src/index.js';
 import type { SecureWidget } from '../src/secure-widget.js';
-import { mount, nextEvent, pause, recordEvents, testScope, until, type TestScope } from './support/browser.js';
+import { fakeClock, mount, nextEvent, pause, recordEvents, testScope, until, type TestScope } from './support/browser.js';
 
 interface Report {
   origin: string;
@@ -195,11 +195,7 @@ describe('iframe mode: the handshake', () => {
   });
 
   it('frame-timeout when no hello comes within 10 s; a late hello still connects', async () => {
-    const clock = sinon.useFakeTimers({
-      now: Date.now(),
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-      shouldClearNativeTimers: true,
-    });
+    const clock = fakeClock();
     try {
       const scope = await testScope();
       const widget = iframeWidget(scope, probeUrl(scope, 'silent'));
@@ -271,11 +267,7 @@ describe('iframe mode: cleanup', () => {
   // (Assertions here compare booleans: a failing chai message that inspects an iframe holding a cross-origin window
   // takes the test page down.)
   it('a removed widget stops waiting for the hello: no frame-timeout after it is gone', async () => {
-    const clock = sinon.useFakeTimers({
-      now: Date.now(),
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-      shouldClearNativeTimers: true,
-    });
+    const clock = fakeClock();
     try {
       const scope = await testScope();
       const widget = iframeWidget(scope, probeUrl(scope, 'silent'));

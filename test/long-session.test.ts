@@ -2,7 +2,7 @@ import { expect } from '@open-wc/testing';
 import { UnsecuredJWT, decodeJwt } from 'jose';
 import sinon from 'sinon';
 import '../src/index.js';
-import { mount } from './support/browser.js';
+import { fakeClock, mount } from './support/browser.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -45,11 +45,7 @@ function seeded(seed: number) {
 describe('a 24-hour session with 15-minute tokens', () => {
   it('never leaves the vendor on an expired token while the endpoint is up, and makes ~96 requests', async function () {
     this.timeout(60_000);
-    const clock = sinon.useFakeTimers({
-      now: Date.now(),
-      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
-      shouldClearNativeTimers: true,
-    });
+    const clock = fakeClock();
     const start = Date.now();
     // The outage begins with the first refresh after 9 h, so it covers a refresh and the expiry of the token in hand.
     let downFrom = Number.POSITIVE_INFINITY;

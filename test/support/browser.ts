@@ -100,16 +100,24 @@ export function tokenId(token: string | null): string | null {
 }
 
 /**
- * A fake clock for the page, and the same shift for a test endpoint's clock, so that tokens minted "later" are later for
- * both sides, as in real life. `skew` puts the endpoint's clock that far ahead of the page's (negative: behind).
+ * A fake clock starting now. Timers and Date only: faking requestAnimationFrame would hang Lit's updates
+ * (TOOLING.md), and the network keeps running on real time.
  */
-export function fakeTime(scope: TestScope, skew = 0) {
-  const clock = sinon.useFakeTimers({
+export function fakeClock(): sinon.SinonFakeTimers {
+  return sinon.useFakeTimers({
     now: Date.now(),
     toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
     // Widgets of earlier tests may stop their real timers while this clock is installed.
     shouldClearNativeTimers: true,
   });
+}
+
+/**
+ * A fake clock for the page, and the same shift for a test endpoint's clock, so that tokens minted "later" are later for
+ * both sides, as in real life. `skew` puts the endpoint's clock that far ahead of the page's (negative: behind).
+ */
+export function fakeTime(scope: TestScope, skew = 0) {
+  const clock = fakeClock();
   let elapsed = 0;
   let config: ScopeConfig = {};
   return {
