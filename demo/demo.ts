@@ -8,6 +8,8 @@ import type { SecureWidget } from '../src/secure-widget.js';
 
 const TOKEN_ENDPOINT_PATH = '/api/widget-token';
 const LOG_LIMIT = 50;
+/** The attributes that point at the vendor: the script in bundle mode, the widget page in iframe mode. */
+const VENDOR_URL_ATTRIBUTES = ['bundle-url', 'src'] as const;
 const WIDGET_EVENTS = [
   'secure-widget-token',
   'secure-widget-ready',
@@ -33,17 +35,20 @@ const panels = [...document.querySelectorAll<HTMLElement>('.widget-meta[data-wid
 setInterval(() => panels.forEach((panel) => panel.update()), 1000);
 
 /**
- * The markup says `bundle-url="http://127.0.0.1:5173/vendor/widget.js"`, what a user of `npm start` would write (the
- * port is fixed in vite.config.ts). The same page also runs under the test runner, whose server mounts the vendor on
- * another port: the vendor lives on whatever server serves this page, so its URL follows the page's port. This runs
- * before the library is loaded (this module comes first in the page), so no widget ever asks the wrong URL.
+ * The markup says `bundle-url="http://127.0.0.1:5173/vendor/widget.js"` (`src="http://127.0.0.1:5173/vendor/…"` in
+ * iframe mode), what a user of `npm start` would write (the port is fixed in vite.config.ts). The same page also runs
+ * under the test runner, whose server mounts the vendor on another port: the vendor lives on whatever server serves
+ * this page, so its URLs follow the page's port. This runs before the library is loaded (this module comes first in
+ * the page), so no widget ever loads the wrong URL.
  */
 function followVendorPort(): void {
-  for (const widget of document.querySelectorAll('secure-widget[bundle-url]')) {
-    const url = new URL(widget.getAttribute('bundle-url')!, document.baseURI);
-    if (url.hostname !== '127.0.0.1' || url.port === location.port) continue;
-    url.port = location.port;
-    widget.setAttribute('bundle-url', url.href);
+  for (const name of VENDOR_URL_ATTRIBUTES) {
+    for (const widget of document.querySelectorAll(`secure-widget[${name}]`)) {
+      const url = new URL(widget.getAttribute(name)!, document.baseURI);
+      if (url.hostname !== '127.0.0.1' || url.port === location.port) continue;
+      url.port = location.port;
+      widget.setAttribute(name, url.href);
+    }
   }
 }
 
@@ -58,11 +63,19 @@ function countTokenRequests(): void {
       if (requestCount) requestCount.textContent = String(requests);
       response.then(
         (answer) => addLogEntry('request', 'page', `GET ${TOKEN_ENDPOINT_PATH} → HTTP ${answer.status}`),
-        () => addLogEntry('request', 'page', `GET ${TOKEN_ENDPOINT_PATH} → failed`),
+        (error: unknown) => addLogEntry('request', 'page', `GET ${TOKEN_ENDPOINT_PATH} → ${failureOf(error)}`),
       );
     }
     return response;
   };
+}
+
+/**
+ * The library aborts a first request that is no longer needed: here Widget C's server-rendered token, read after A and
+ * B had asked, serves every widget. That is no failure, and the log does not call it one.
+ */
+function failureOf(error: unknown): string {
+  return error instanceof DOMException && error.name === 'AbortError' ? 'cancelled, not needed' : 'failed';
 }
 
 interface Panel {

@@ -5,7 +5,10 @@ import { until } from './support/browser.js';
  * The demo page (index.html) as a visitor gets it: served with a server-rendered token by the test server (the same
  * injection as Vite's), loaded in a same-origin iframe so that its own scripts, fetch counter and log run untouched.
  */
-const WIDGETS = ['widget-a', 'widget-b', 'widget-c'];
+const BUNDLE_WIDGETS = ['widget-a', 'widget-b', 'widget-c'];
+/** The vendor's own page in a cross-origin iframe: only what the host sees of it can be checked (status, log, size). */
+const IFRAME_WIDGET = 'widget-d';
+const WIDGETS = [...BUNDLE_WIDGETS, IFRAME_WIDGET];
 const SERVER_RENDERED = 'widget-c';
 
 interface VendorWidget extends HTMLElement {
@@ -51,7 +54,8 @@ describe('the demo page', function () {
       10_000,
     );
     await until(
-      () => WIDGETS.every((id) => widget(id).querySelector<HTMLElement>('demo-widget')?.dataset.state === 'ready'),
+      () =>
+        BUNDLE_WIDGETS.every((id) => widget(id).querySelector<HTMLElement>('demo-widget')?.dataset.state === 'ready'),
       'every vendor widget to show ready',
       10_000,
     );
@@ -68,7 +72,7 @@ describe('the demo page', function () {
     expect(first.textContent).to.contain('source: markup');
     // The element took the token out of the DOM once it had read it.
     expect(widget(SERVER_RENDERED).hasAttribute('embed-token')).to.equal(false);
-    // Three widgets, one endpoint: A and B share one request, C came with the page.
+    // Four widgets, one endpoint: A, B and D share one request (if any), C came with the page.
     expect(Number(page.getElementById('request-count')!.textContent)).to.be.at.most(1);
   });
 
@@ -79,6 +83,32 @@ describe('the demo page', function () {
     );
     expect(logEntries().length).to.be.at.least(WIDGETS.length * 2);
     for (const entry of logEntries()) expect(entry.textContent).not.to.match(/eyJ|\w+\.\w+\.\w{20,}/);
+  });
+
+  it('shows the iframe widget: ready in iframe mode, its frame sized to the vendor page', async () => {
+    await until(
+      () => logEntries(`[data-kind=ready][data-widget=${IFRAME_WIDGET}]`).length > 0,
+      'a ready entry for the iframe widget',
+      10_000,
+    );
+    expect(logEntries(`[data-kind=ready][data-widget=${IFRAME_WIDGET}]`)[0].textContent).to.contain('mode: iframe');
+    for (const id of BUNDLE_WIDGETS) {
+      expect(logEntries(`[data-kind=ready][data-widget=${id}]`)[0].textContent).to.contain('mode: bundle');
+    }
+    expect(widget(IFRAME_WIDGET).getAttribute('status')).to.equal('ready');
+
+    const frame = widget(IFRAME_WIDGET).shadowRoot!.querySelector('iframe')!;
+    expect(frame.title).to.equal('Store (iframe)');
+    // The vendor follows the page's port (the runner's), and nothing but display parameters is in the frame's URL.
+    expect(new URL(frame.src).host).to.equal(`127.0.0.1:${location.port}`);
+    expect(frame.src).not.to.match(/eyJ|token/i);
+    // The height comes from the vendor page's resize messages (the element sets it inline), not the 150px default.
+    // Chromium does not render a cross-origin frame out of view (no ResizeObserver, so no resize message): bring it
+    // into view first, as a visitor scrolling down to it would.
+    widget(IFRAME_WIDGET).scrollIntoView({ block: 'center' });
+    await until(() => parseFloat(frame.style.height) > 0, "the frame's height from the vendor page");
+    expect(frame.getBoundingClientRect().height).to.be.greaterThan(0);
+    expect(frame.getBoundingClientRect().height).to.equal(parseFloat(frame.style.height));
   });
 
   it('"Refresh now" fetches a new token and reloads the widget', async () => {

@@ -2,7 +2,7 @@ import { expect } from '@open-wc/testing';
 import sinon from 'sinon';
 import '../src/index.js';
 import type { SecureWidget } from '../src/secure-widget.js';
-import { fakeClock, mount, nextEvent, pause, recordEvents, testScope, until, type TestScope } from './support/browser.js';
+import { fakeClock, fakeTime, mount, nextEvent, pause, recordEvents, testScope, until, type TestScope } from './support/browser.js';
 
 interface Report {
   origin: string;
@@ -217,6 +217,28 @@ describe('iframe mode: the handshake', () => {
 });
 
 describe('iframe mode: the protocol over the port', () => {
+  it('delivers the token fetched ahead of expiry to the frame before the current one expires', async () => {
+    const scope = await testScope({ ttlSeconds: 60 });
+    const time = fakeTime(scope);
+    try {
+      await time.configure({ ttlSeconds: 60 });
+      const widget = iframeWidget(scope, probeUrl(scope, 'hello'), 'refresh-margin="10"');
+      await nextEvent(widget, 'secure-widget-ready');
+      await time.advance(49_000);
+      await pause(50);
+      expect((await reports(scope)).filter((report) => report.port === 'token')).to.have.length(1);
+      await time.advance(2_000);
+      await until(
+        async () => (await reports(scope)).filter((report) => report.port === 'token').length === 2,
+        'the prefetched token at the frame',
+      );
+      expect(await scope.calls()).to.equal(2);
+      expect((await reports(scope)).some((report) => report.port === 'reload')).to.equal(false);
+    } finally {
+      time.clock.restore();
+    }
+  });
+
   it('the frame saying expired gets the next token and a reload', async () => {
     const scope = await testScope();
     const widget = iframeWidget(scope, probeUrl(scope, 'expire'));
