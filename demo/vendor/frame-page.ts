@@ -46,6 +46,7 @@ let announced = false;
 let controller: AbortController | null = null;
 let expiryTimer: ReturnType<typeof setTimeout> | undefined;
 let countdownTimer: ReturnType<typeof setInterval> | undefined;
+let reportHeight: (() => void) | null = null;
 
 const status: VendorFrameStatus = {
   get loadCount() {
@@ -127,6 +128,9 @@ async function load(reason: 'token' | 'reload'): Promise<void> {
   scheduleExpiry();
   if (reason === 'reload' || !announced) {
     announced = true;
+    // The height first: the host shows the frame on `ready`, and the ResizeObserver's report would come a frame later,
+    // so the card would be cut off for a moment at the height of the waiting card.
+    reportHeight?.();
     host?.ready();
   }
 }
@@ -195,6 +199,7 @@ function observeHeight(connection: HostConnection): void {
   // frame's size (the page uses no vh units and no height:100%, so its height never follows the frame's).
   const report = (): void => connection.resize(document.documentElement.getBoundingClientRect().height);
   new ResizeObserver(report).observe(document.body);
+  reportHeight = report;
 }
 
 function readAllowedOrigins(): string[] {
