@@ -3,7 +3,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 export type AccessKeyCheck = (accessId: string, accessKey: string) => boolean;
 
 function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  // The string's own UTF-16 code units, not UTF-8: encoding to UTF-8 turns every lone surrogate into U+FFFD, so
+  // '\ud800' and '\ufffd' would digest, and so compare, the same.
+  return createHash('sha256').update(Buffer.from(value, 'utf16le')).digest();
 }
 
 /**
@@ -15,6 +17,8 @@ export function createAccessKeyCheck(expectedId: string, expectedKey: string): A
   const idDigest = digest(expectedId);
   const keyDigest = digest(expectedKey);
   return (accessId, accessKey) => {
+    // Checked here too, not only by the caller: a non-string would make digest() throw, and a throw is a 500.
+    if (typeof accessId !== 'string' || typeof accessKey !== 'string') return false;
     // Both comparisons always run (no short-circuit), so a right id with a wrong key costs the same as neither.
     const idMatches = timingSafeEqual(digest(accessId), idDigest);
     const keyMatches = timingSafeEqual(digest(accessKey), keyDigest);

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import { createAccessKeyCheck } from './access-keys.js';
-import { VENDOR_ALGORITHM, VENDOR_AUDIENCE, VENDOR_ISSUER } from './claims.js';
+import { VENDOR_AUDIENCE, VENDOR_ISSUER } from './claims.js';
 import { signEmbedToken } from './issuer.js';
-import { generateVendorSigningKey } from './keys.js';
+import { generateVendorSigningKey, isVendorKeyPair, vendorSigningKey } from './keys.js';
+import type { VendorSigningKey } from './keys.js';
+import { EmbedTokenRejectedError, verifyEmbedToken } from './verify-token.js';
 import { framePageBundle, widgetBundle } from './widget-bundle.js';
 
 export interface ReferenceVendorOptions {
@@ -20,6 +23,11 @@ export interface ReferenceVendorOptions {
    * 'https://shop.example'. Default: `http://localhost:<port of the request>`, the demo's and the tests' host page.
    */
   allowedHostOrigins?: string[];
+  /**
+   * An ES256 key pair to sign with instead of a fresh, non-extractable one: for tests that must sign tokens the vendor
+   * never would (a missing claim, a future `nbf`). Never a key kept in the repository for the demo.
+   */
+  signingKeyPair?: CryptoKeyPair;
 }
 
 export interface ReferenceVendor {
@@ -27,6 +35,12 @@ export interface ReferenceVendor {
   handle(request: Request): Promise<Response | null>;
   /** Mints a token directly (tests and the demo's test backend use it). `now` (ms) overrides the vendor clock for this one token. */
   issueToken(options?: { ttlSeconds?: number; subject?: string; now?: number }): Promise<string>;
+  /**
+   * Signs every new token with a fresh key, published beside the current one, so tokens already issued stay valid until
+   * they expire. The JWKS holds two keys at most: a second rotation retires the oldest key and the tokens it signed, so
+   * rotate no more often than a token lives.
+   */
+  rotateSigningKey(): Promise<void>;
   readonly issuer: string;
   readonly audience: string;
 }
@@ -35,8 +49,6 @@ const DEFAULT_TTL_SECONDS = 900;
 const DEFAULT_BASE_PATH = '/vendor';
 // An id and a key fit in a few hundred bytes; the cap keeps an unauthenticated caller from making us buffer more.
 const MAX_TOKEN_REQUEST_BYTES = 4096;
-// Seconds of disagreement between the vendor's clock and the token's iat/exp that the data API forgives.
-const CLOCK_TOLERANCE_SECONDS = 5;
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const JAVASCRIPT_CONTENT_TYPE = 'text/javascript; charset=utf-8';
@@ -57,12 +69,27 @@ type ErrorCode =
 
 export async function createReferenceVendor(options: ReferenceVendorOptions): Promise<ReferenceVendor> {
   const config = checkOptions(options);
-  const key = await generateVendorSigningKey();
   const credentialsMatch = createAccessKeyCheck(config.accessId, config.accessKey);
-  // The data API checks tokens against the very JWKS it publishes, so what the widget trusts and what the API trusts
-  // cannot drift apart.
-  const publishedKeys = createLocalJWKSet(key.jwks);
-  const jwksBody = JSON.stringify(key.jwks);
+  let signingKey = config.signingKeyPair ? await vendorSigningKey(config.signingKeyPair) : await generateVendorSigningKey();
+  let retiredKey: VendorSigningKey | null = null;
+  let publishedKeys: ReturnType<typeof createLocalJWKSet>;
+  let jwksBody: string;
+  publish();
+
+  function publish(): void {
+    const jwks: JSONWebKeySet = { keys: [signingKey.publicJwk, ...(retiredKey ? [retiredKey.publicJwk] : [])] };
+    // The data API checks tokens against the very JWKS it publishes, so what the widget trusts and what the API trusts
+    // cannot drift apart. jose snapshots the set, so each rotation builds a new one.
+    publishedKeys = createLocalJWKSet(jwks);
+    jwksBody = JSON.stringify(jwks);
+  }
+
+  async function rotateSigningKey(): Promise<void> {
+    const next = await generateVendorSigningKey();
+    retiredKey = signingKey;
+    signingKey = next;
+    publish();
+  }
 
   // async so that a bad option is a rejected promise, like every other failure of this call.
   async function issueToken(request: { ttlSeconds?: number; subject?: string; now?: number } = {}): Promise<string> {
@@ -72,7 +99,7 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
     if (typeof now !== 'number' || !Number.isFinite(now)) {
       throw new TypeError('issueToken: now must be a finite number of ms since epoch');
     }
-    return signEmbedToken(key, { subject, ttlSeconds, now });
+    return signEmbedToken(signingKey, { subject, ttlSeconds, now });
   }
 
   async function exchangeAccessKey(request: Request): Promise<Response> {
@@ -97,7 +124,7 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
       // One answer for a wrong id and a wrong key, so the endpoint cannot be used to discover valid ids.
       return errorResponse(401, 'invalid_credentials', 'Invalid access credentials');
     }
-    const embedToken = await signEmbedToken(key, { subject: parsed.accessId, ttlSeconds: config.ttlSeconds, now: config.now() });
+    const embedToken = await signEmbedToken(signingKey, { subject: parsed.accessId, ttlSeconds: config.ttlSeconds, now: config.now() });
     return jsonResponse(200, { data: { embedToken } });
   }
 
@@ -177,19 +204,13 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
       return tokenRejected('token_invalid', 'A Bearer token is required');
     }
     try {
-      const { payload } = await jwtVerify(token, publishedKeys, {
-        algorithms: [VENDOR_ALGORITHM],
-        issuer: VENDOR_ISSUER,
-        audience: VENDOR_AUDIENCE,
-        requiredClaims: ['exp', 'iat', 'sub'],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        currentDate: new Date(config.now()),
-      });
-      return jsonResponse(200, { subject: payload.sub, issuedAt: payload.iat, expiresAt: payload.exp }, OPEN_CORS);
+      const { subject, issuedAt, expiresAt } = await verifyEmbedToken(token, publishedKeys, { now: config.now() });
+      return jsonResponse(200, { subject, issuedAt, expiresAt }, OPEN_CORS);
     } catch (error) {
-      if (errorCode(error) === 'ERR_JWT_EXPIRED') return tokenRejected('token_expired', 'The token has expired');
-      // Every other failure (signature, claims, malformed, unknown kid) is one answer: the detail helps only an attacker.
-      return tokenRejected('token_invalid', 'The token is not valid');
+      // Every failure but expiry (signature, claims, malformed, unknown kid) is one generic answer: the detail helps only
+      // an attacker. Anything that is not a verdict on the token is our own failure, a 500 from handle().
+      if (!(error instanceof EmbedTokenRejectedError)) throw error;
+      return tokenRejected(error.code, error.message);
     }
   }
 
@@ -219,6 +240,7 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
   return {
     handle,
     issueToken,
+    rotateSigningKey,
     issuer: VENDOR_ISSUER,
     audience: VENDOR_AUDIENCE,
   };
@@ -233,6 +255,7 @@ interface VendorConfig {
   basePath: string;
   now: () => number;
   allowedHostOrigins: readonly string[] | undefined;
+  signingKeyPair: CryptoKeyPair | undefined;
 }
 
 function checkOptions(options: ReferenceVendorOptions): VendorConfig {
@@ -246,7 +269,10 @@ function checkOptions(options: ReferenceVendorOptions): VendorConfig {
   if (typeof now !== 'function') throw new TypeError(`${CONTEXT}: now must be a function returning ms since epoch`);
   const allowedHostOrigins =
     options.allowedHostOrigins === undefined ? undefined : checkHostOrigins(options.allowedHostOrigins);
-  return { accessId, accessKey, ttlSeconds, basePath, now, allowedHostOrigins };
+  if (options.signingKeyPair !== undefined && !isVendorKeyPair(options.signingKeyPair)) {
+    throw new TypeError(`${CONTEXT}: signingKeyPair must be an ES256 (ECDSA P-256) CryptoKeyPair whose private key can sign`);
+  }
+  return { accessId, accessKey, ttlSeconds, basePath, now, allowedHostOrigins, signingKeyPair: options.signingKeyPair };
 }
 
 function checkHostOrigins(value: unknown): readonly string[] {
@@ -411,8 +437,4 @@ function withoutBodyForHead(request: Request, response: Response): Response {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function errorCode(error: unknown): unknown {
-  return isRecord(error) ? error.code : undefined;
 }

@@ -2,10 +2,11 @@
  * The reference vendor's browser client, shared by the bundle widget and the iframe page: it verifies a token against
  * the vendor's JWKS, then loads the widget's data with `Authorization: Bearer`, as a real vendor's SDK would.
  */
-import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { VENDOR_ALGORITHM, VENDOR_AUDIENCE, VENDOR_ISSUER } from './claims.js';
+import { createRemoteJWKSet } from 'jose';
+import { EmbedTokenRejectedError, verifyEmbedToken } from './verify-token.js';
+import type { EmbedTokenClaims, TokenRejectionCode } from './verify-token.js';
 
-export type TokenRejectionCode = 'token_expired' | 'token_invalid';
+export type { TokenRejectionCode };
 
 export interface VendorEndpoints {
   keys: ReturnType<typeof createRemoteJWKSet>;
@@ -36,22 +37,20 @@ export function locateVendor(base: string): VendorEndpoints | null {
 
 /** Verifies `token`, then loads the widget's data with it. Never throws; `aborted` once `signal` is. */
 export async function loadWidgetData(token: string, vendor: VendorEndpoints, signal: AbortSignal): Promise<WidgetLoad> {
-  let exp: number;
-  let jti: unknown;
+  let claims: EmbedTokenClaims;
   try {
-    ({ payload: { exp = 0, jti } } = await jwtVerify(token, vendor.keys, {
-      algorithms: [VENDOR_ALGORITHM],
-      issuer: VENDOR_ISSUER,
-      audience: VENDOR_AUDIENCE,
-      requiredClaims: ['exp', 'iat', 'sub'],
-    }));
+    // The same checks as the data API's, on this browser's clock.
+    claims = await verifyEmbedToken(token, vendor.keys, { now: Date.now() });
   } catch (error) {
     if (signal.aborted) return { outcome: 'aborted' };
-    const code = tokenRejection(error);
     // The key set could not be fetched: a new token would not help, so no rejection (it would only start a loop).
-    return code ? { outcome: 'rejected', code } : { outcome: 'unavailable', reason: UNREACHABLE };
+    if (!(error instanceof EmbedTokenRejectedError)) return { outcome: 'unavailable', reason: UNREACHABLE };
+    return { outcome: 'rejected', code: error.code };
   }
   if (signal.aborted) return { outcome: 'aborted' };
+  // The clock tolerance forgives the issuer's clock, not the widget's: a token past exp here would show its card for a
+  // moment, then expire on the first tick of the expiry timer.
+  if (claims.expiresAt * 1000 <= Date.now()) return { outcome: 'rejected', code: 'token_expired' };
 
   let response: Response;
   try {
@@ -72,18 +71,7 @@ export async function loadWidgetData(token: string, vendor: VendorEndpoints, sig
   }
   void response.body?.cancel();
   if (!response.ok) return { outcome: 'unavailable', reason: `The vendor answered HTTP ${response.status}.` };
-  return { outcome: 'ready', expiresAt: exp * 1000, tokenId: typeof jti === 'string' ? jti : null };
-}
-
-/** jose's verdict on the token itself, or null when verification failed for another reason (the JWKS fetch). */
-function tokenRejection(error: unknown): TokenRejectionCode | null {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-  if (code === 'ERR_JWT_EXPIRED') return 'token_expired';
-  if (typeof code !== 'string') return null;
-  if (code.startsWith('ERR_JWT_') || code.startsWith('ERR_JWS_')) return 'token_invalid';
-  if (code === 'ERR_JOSE_ALG_NOT_ALLOWED' || code === 'ERR_JOSE_NOT_SUPPORTED') return 'token_invalid';
-  if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS') return 'token_invalid';
-  return null;
+  return { outcome: 'ready', expiresAt: claims.expiresAt * 1000, tokenId: claims.tokenId };
 }
 
 async function apiRejection(response: Response): Promise<TokenRejectionCode> {

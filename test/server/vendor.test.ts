@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { SignJWT, createLocalJWKSet, decodeJwt, decodeProtectedHeader, generateKeyPair, jwtVerify } from 'jose';
+import {
+  SignJWT,
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+} from 'jose';
 import type { JSONWebKeySet } from 'jose';
 import { createReferenceVendor } from '../../demo/vendor/index.js';
 import type { ReferenceVendor } from '../../demo/vendor/index.js';
@@ -444,6 +453,35 @@ describe('options are checked up front', () => {
       assert.ok(!error.message.includes(accessKey));
       return true;
     });
+  });
+
+  it('rejects a signingKeyPair that is not an ES256 pair able to sign, with a TypeError', async () => {
+    const es256 = await generateKeyPair('ES256');
+    const pairs: [string, unknown][] = [
+      ['a string', 'not a key'],
+      ['an empty object', {}],
+      ['an ES384 pair', await generateKeyPair('ES384')],
+      ['an RS256 pair', await generateKeyPair('RS256')],
+      ['the halves swapped', { privateKey: es256.publicKey, publicKey: es256.privateKey }],
+      ['a JWK instead of a CryptoKey', { privateKey: await exportJWK(es256.publicKey), publicKey: es256.publicKey }],
+    ];
+    for (const [name, signingKeyPair] of pairs) {
+      await assert.rejects(createReferenceVendor({ ...valid, signingKeyPair } as never), (error: unknown) => {
+        assert.ok(error instanceof TypeError, name);
+        assert.match(error.message, /signingKeyPair must be an ES256 \(ECDSA P-256\) CryptoKeyPair/, name);
+        return true;
+      });
+    }
+  });
+
+  it('publishes the public half of a given signingKeyPair and signs with it', async () => {
+    const signingKeyPair = await generateKeyPair('ES256');
+    const given = await createReferenceVendor({ ...valid, signingKeyPair });
+    const response = await given.handle(new Request(`${ORIGIN}/vendor/.well-known/jwks.json`));
+    const { keys } = (await response!.json()) as JSONWebKeySet;
+    assert.equal(keys.length, 1);
+    assert.equal(keys[0]?.kid, await calculateJwkThumbprint(await exportJWK(signingKeyPair.publicKey)));
+    await jwtVerify(await given.issueToken(), signingKeyPair.publicKey, { algorithms: ['ES256'] });
   });
 
   it('checks issueToken options too', async () => {
