@@ -32,6 +32,9 @@ export async function createDemoBackend(options: DemoBackendOptions = {}): Promi
       handler = createTokenHandler({
         // The demo has no login: every visitor is the same demo user. A real host returns its session's user here.
         authorize: () => ({ id: 'demo-user' }),
+        // That one user stands for every visitor and every browser test, so it gets far more than a person's 30 a
+        // minute.
+        rateLimit: { max: 1000, windowMs: 60_000 },
         issue: accessKeyExchange({
           url: `http://127.0.0.1:${url.port}/vendor/api/widget-access-keys/token`,
           ...credentials,

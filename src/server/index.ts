@@ -6,3 +6,6 @@ export { toNodeListener } from './node.js';
 export type { NodeListener, WebHandler } from './node.js';
 export { TokenIssueError } from './errors.js';
 export type { TokenIssueErrorCode, TokenIssueErrorOptions } from './errors.js';
+export { createMemoryTokenCache } from './token-cache.js';
+export type { CachedToken, MemoryTokenCacheOptions, TokenCache } from './token-cache.js';
+export type { RateLimitOptions } from './rate-limit.js';

@@ -1,7 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { pipeline } from 'node:stream/promises';
 
 /** A Web-standard handler; `null` means "not mine" (the next middleware answers). */
 export type WebHandler = (request: Request) => Promise<Response | null> | Response | null;
@@ -136,12 +133,44 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
     res.end();
     return;
   }
+  // Read by hand rather than through Readable.fromWeb and pipeline, which cost more than the token handler itself:
+  // the last chunk goes out with end(), so a small JSON answer leaves in one write with its headers.
+  const reader = response.body.getReader();
   try {
-    await pipeline(Readable.fromWeb(response.body as unknown as NodeReadableStream<Uint8Array>), res);
+    let chunk = await reader.read();
+    while (!chunk.done) {
+      const next = await reader.read();
+      if (next.done) {
+        res.end(chunk.value);
+        return;
+      }
+      if (!res.write(chunk.value) && !(await drained(res))) {
+        await reader.cancel();
+        return;
+      }
+      chunk = next;
+    }
+    res.end();
   } catch {
-    // Headers are out, so no error response is possible; pipeline has already destroyed both ends.
+    // Headers are out, so no error response is possible: cut the connection rather than send half a body.
+    await reader.cancel().catch(() => {});
     res.destroy();
   }
+}
+
+/** Resolves true when `res` can take more, false when the client went away first. */
+function drained(res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const settle = (value: boolean): void => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(value);
+    };
+    const onDrain = (): void => settle(true);
+    const onClose = (): void => settle(false);
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
 }
 
 function sendJson(res: ServerResponse, status: number, code: string, message: string): void {

@@ -1,13 +1,11 @@
-import { decodeJwt } from 'jose';
 import { TokenIssueError } from './errors.js';
+import { createRateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { bodyExceeds, checkAllowedOrigins, judgeSite } from './request-guard.js';
+import { createMemoryTokenCache, type TokenCache } from './token-cache.js';
+import { UserTokens, isEpochSeconds, readJwtExpiry, type IssuedToken, type TokenIssuer } from './user-tokens.js';
 
-export interface IssuedToken {
-  token: string;
-  /** Epoch seconds. */
-  expiresAt?: number;
-}
-
-export type TokenIssuer<User> = (user: User, context: { signal: AbortSignal }) => Promise<IssuedToken>;
+export type { IssuedToken, TokenIssuer };
+export { readJwtExpiry };
 
 export interface TokenHandlerOptions<User> {
   /**
@@ -16,7 +14,28 @@ export interface TokenHandlerOptions<User> {
    */
   authorize: (request: Request) => User | null | undefined | Promise<User | null | undefined>;
   issue: TokenIssuer<User>;
-  /** Milliseconds since the epoch; the clock behind the `Date` header. Default `Date.now`. */
+  /**
+   * The key under which a user's token is cached and their requests are counted. Default: the user itself when it is
+   * a string, else its `id`, else its `sub`. Two users must never share a key: they would share a token.
+   */
+  userId?: (user: User) => string;
+  /**
+   * Other origins whose pages may call the endpoint with the user's cookies, such as `https://app.example`. They get
+   * CORS headers naming exactly their origin; every other cross-site request is refused with 403. Default: none.
+   */
+  allowedOrigins?: string[];
+  /** Requests per user: `max` per `windowMs` (default 30 a minute), beyond which 429. `false` turns it off. */
+  rateLimit?: RateLimitOptions | false;
+  /**
+   * Where each user's token waits for their next request. Default: in memory (10,000 users); a shared store for
+   * several instances; `false` asks the vendor on every request (one call per user at a time, still).
+   */
+  cache?: TokenCache | false;
+  /** Seconds of life a cached token must have left to be handed out. Default 60, as the element's `refresh-margin`. */
+  refreshMargin?: number;
+  /** How long `issue` may take before the answer is 504. Default 5000 ms. */
+  timeoutMs?: number;
+  /** Milliseconds since the epoch; the clock behind the `Date` header, the cache and the rate limit. Default `Date.now`. */
   now?: () => number;
   /** Default `console`. Receives the error code and the vendor's HTTP status only, never a token or a secret. */
   logger?: { warn(message: string): void };
@@ -24,25 +43,38 @@ export interface TokenHandlerOptions<User> {
 
 export type TokenHandlerErrorCode =
   | 'method-not-allowed'
+  | 'payload-too-large'
+  | 'cross-site'
   | 'unauthorized'
+  | 'rate-limited'
   | 'vendor-failed'
   | 'vendor-timeout'
   | 'internal';
 
 const ERROR_MESSAGES: Record<TokenHandlerErrorCode, string> = {
   'method-not-allowed': 'Use GET or POST.',
+  'payload-too-large': 'A token request has no body to speak of.',
+  'cross-site': 'Token requests from other sites are refused.',
   unauthorized: 'Sign in to load this widget.',
+  'rate-limited': 'Too many token requests; try again later.',
   'vendor-failed': 'The widget vendor could not issue a token.',
   'vendor-timeout': 'The widget vendor did not answer in time.',
   internal: 'Internal server error.',
 };
 
+// The element sends no body; a form or a JSON ping fits in far less. Anything bigger is not a token request.
+const MAX_BODY_BYTES = 1024;
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_REFRESH_MARGIN = 60;
 const ALLOWED_METHODS = 'GET, POST';
 
 /**
- * The host backend's token endpoint as a Web-standard handler: authorize the caller with the host's own session,
- * get a token from the vendor, answer `{"embedToken", "expiresAt"}`. Wrap it with `toNodeListener` for node:http,
- * Express or Vite.
+ * The host backend's token endpoint as a Web-standard handler: refuse what is not a token request from this site,
+ * authorize the caller with the host's own session, count their requests, hand out their cached token or get one from
+ * the vendor, answer `{"embedToken", "expiresAt"}`. Wrap it with `toNodeListener` for node:http, Express or Vite.
+ *
+ * The checks run cheapest first, and each refusal happens before the next step's work: a cross-site or oversized
+ * request never reaches `authorize`, a signed-out or rate-limited one never reaches the vendor.
  */
 export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (request: Request) => Promise<Response> {
   if (typeof options !== 'object' || options === null) {
@@ -51,14 +83,34 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
   const { authorize, issue } = options;
   if (typeof authorize !== 'function') throw new TypeError('createTokenHandler: options.authorize must be a function');
   if (typeof issue !== 'function') throw new TypeError('createTokenHandler: options.issue must be a function');
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new TypeError('createTokenHandler: options.now must be a function');
+  for (const name of ['userId', 'now'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new TypeError(`createTokenHandler: options.${name} must be a function`);
+    }
   }
   if (options.logger !== undefined && typeof options.logger?.warn !== 'function') {
     throw new TypeError('createTokenHandler: options.logger must have a warn(message) method');
   }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError('createTokenHandler: options.timeoutMs must be a positive integer (milliseconds)');
+  }
+  const refreshMargin = options.refreshMargin ?? DEFAULT_REFRESH_MARGIN;
+  if (typeof refreshMargin !== 'number' || !Number.isFinite(refreshMargin) || refreshMargin < 0) {
+    throw new TypeError('createTokenHandler: options.refreshMargin must be a number of seconds, 0 or more');
+  }
+  const cache = options.cache === false ? null : (options.cache ?? createMemoryTokenCache({ now: options.now }));
+  if (cache !== null && (typeof cache?.get !== 'function' || typeof cache?.set !== 'function')) {
+    throw new TypeError('createTokenHandler: options.cache must have get(key) and set(key, entry) methods, or be false');
+  }
+  if (options.rateLimit !== undefined && options.rateLimit !== false && typeof options.rateLimit !== 'object') {
+    throw new TypeError('createTokenHandler: options.rateLimit must be {max, windowMs} or false');
+  }
+  const allowedOrigins = checkAllowedOrigins(options.allowedOrigins);
   const now = options.now ?? Date.now;
   const logger = options.logger ?? console;
+  const userId = options.userId ?? defaultUserId;
+  const limiter = options.rateLimit === false ? null : createRateLimiter(options.rateLimit ?? {}, now);
 
   const warn = (code: string, status?: number): void => {
     const vendorStatus = Number.isInteger(status) ? ` (vendor status ${status})` : '';
@@ -68,6 +120,15 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
       // A broken logger must not turn a clean error response into a crash.
     }
   };
+
+  const tokens = new UserTokens<User>({
+    issue,
+    cache,
+    refreshMargin,
+    timeoutMs,
+    now,
+    onCacheError: () => warn('cache-failed'),
+  });
 
   const json = (status: number, body: unknown, extraHeaders: Record<string, string> = {}): Response =>
     new Response(JSON.stringify(body), {
@@ -89,22 +150,59 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
     json(status, { error: { code, message: ERROR_MESSAGES[code] } }, extraHeaders);
 
   return async (request) => {
-    if (request.method !== 'GET' && request.method !== 'POST') {
-      return fail(405, 'method-not-allowed', { Allow: ALLOWED_METHODS });
+    const site = judgeSite(request, allowedOrigins);
+    // Only an allowed origin is named, never a reflected one, and never `*` (which credentials would not work with
+    // anyway): the browser lets exactly that page read the answer, errors included.
+    const cors: Record<string, string> =
+      site.allowed && site.corsOrigin !== null
+        ? { 'Access-Control-Allow-Origin': site.corsOrigin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' }
+        : {};
+
+    if (request.method === 'OPTIONS') {
+      if (!site.allowed) return fail(403, 'cross-site');
+      if (site.corsOrigin !== null) {
+        return new Response(null, {
+          status: 204,
+          headers: {
+            ...cors,
+            'Access-Control-Allow-Methods': ALLOWED_METHODS,
+            'Access-Control-Allow-Headers': 'Accept, Content-Type',
+            'Access-Control-Max-Age': '600',
+            'Cache-Control': 'no-store',
+          },
+        });
+      }
     }
+    if (request.method !== 'GET' && request.method !== 'POST') {
+      return fail(405, 'method-not-allowed', { Allow: ALLOWED_METHODS, ...cors });
+    }
+    if (await bodyExceeds(request, MAX_BODY_BYTES)) return fail(413, 'payload-too-large', { ...cors, Connection: 'close' });
+    if (!site.allowed) return fail(403, 'cross-site');
 
     let user: User | null | undefined;
+    let key: string | undefined;
     try {
       user = await authorize(request);
+      if (user !== null && user !== undefined) key = userId(user);
     } catch {
       warn('internal');
-      return fail(500, 'internal');
+      return fail(500, 'internal', cors);
     }
-    if (user === null || user === undefined) return fail(401, 'unauthorized');
+    if (user === null || user === undefined) return fail(401, 'unauthorized', cors);
+    if (typeof key !== 'string' || key === '') {
+      // Without a key the cache could hand one user's token to another: refuse rather than guess.
+      warn('user-id-missing: pass options.userId');
+      return fail(500, 'internal', cors);
+    }
+
+    const verdict = limiter?.take(key);
+    if (verdict && !verdict.allowed) {
+      return fail(429, 'rate-limited', { 'Retry-After': String(Math.ceil(verdict.retryAfterMs / 1000)), ...cors });
+    }
 
     let issued: IssuedToken;
     try {
-      issued = await issue(user, { signal: request.signal });
+      issued = await tokens.get(key, user, request.signal);
     } catch (error) {
       const timedOut = error instanceof TokenIssueError && error.code === 'vendor-timeout';
       // The client went away: nobody reads this answer and the vendor did nothing wrong, so it is not logged.
@@ -112,30 +210,29 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
         if (error instanceof TokenIssueError) warn(error.code, error.status);
         else warn('vendor-failed');
       }
-      return timedOut ? fail(504, 'vendor-timeout') : fail(502, 'vendor-failed');
+      return timedOut ? fail(504, 'vendor-timeout', cors) : fail(502, 'vendor-failed', cors);
     }
 
     const usable = typeof issued === 'object' && issued !== null && typeof issued.token === 'string';
     if (!usable || issued.token.trim() === '') {
       warn('vendor-response');
-      return fail(502, 'vendor-failed');
+      return fail(502, 'vendor-failed', cors);
     }
 
     const expiresAt = isEpochSeconds(issued.expiresAt) ? issued.expiresAt : readJwtExpiry(issued.token);
-    return json(200, expiresAt === undefined ? { embedToken: issued.token } : { embedToken: issued.token, expiresAt });
+    const body = expiresAt === undefined ? { embedToken: issued.token } : { embedToken: issued.token, expiresAt };
+    return json(200, body, cors);
   };
 }
 
-function isEpochSeconds(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
-}
-
-/** `exp` of a JWT, decoded without verification (the vendor signed it for the vendor); undefined for opaque tokens. */
-export function readJwtExpiry(token: string): number | undefined {
-  try {
-    const { exp } = decodeJwt(token);
-    return isEpochSeconds(exp) ? exp : undefined;
-  } catch {
-    return undefined;
+function defaultUserId(user: unknown): string | undefined {
+  if (typeof user === 'string') return user;
+  if (typeof user === 'number' && Number.isFinite(user)) return String(user);
+  if (typeof user !== 'object' || user === null) return undefined;
+  for (const name of ['id', 'sub'] as const) {
+    const value = (user as Record<string, unknown>)[name];
+    if (typeof value === 'string' && value !== '') return value;
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   }
+  return undefined;
 }

@@ -186,18 +186,23 @@ describe('answers 200 with the vendor token and no-cache headers', () => {
     assert.deepEqual(users, [{ id: 'u1' }]);
   });
 
-  it('passes request.signal to issue', async () => {
+  it("hands issue a signal that aborts when the only client waiting for it goes away", async () => {
     let seen: AbortSignal | undefined;
     const handler = createTokenHandler({
       authorize: () => ({ id: 'u1' }),
-      issue: async (_user, { signal }) => {
+      issue: (_user, { signal }) => {
         seen = signal;
-        return { token: 'opaque' };
+        return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
       },
+      logger: { warn: () => {} },
     });
-    const request = new Request('http://localhost/api/widget-token');
-    await handler(request);
-    assert.equal(seen, request.signal);
+    const client = new AbortController();
+    const answer = handler(new Request('http://localhost/api/widget-token', { signal: client.signal }));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(seen?.aborted, false);
+    client.abort();
+    await answer;
+    assert.equal(seen?.aborted, true);
   });
 });
 
@@ -541,12 +546,14 @@ describe('toNodeListener', () => {
     assert.equal(await head.text(), '');
   });
 
-  it('leaves an unread body to node:http, so keep-alive serves the next request', { timeout: 5000 }, async () => {
+  it('refuses a 1 MiB body with 413 every time, and keep-alive serves the next request', { timeout: 5000 }, async () => {
     const host = await startHost({ issue: async () => ({ token: 'opaque' }) });
     const big = 'x'.repeat(1 << 20);
     for (let i = 0; i < 3; i++) {
       const answer = await ask(host, { method: 'POST', body: big });
-      assert.equal(answer.status, 200);
+      assert.equal(answer.status, 413);
+      assert.equal(answer.json.error.code, 'payload-too-large');
     }
+    for (let i = 0; i < 3; i++) assert.equal((await ask(host, { method: 'POST', body: 'ping=1' })).status, 200);
   });
 });
