@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { VENDOR_ALGORITHM, VENDOR_AUDIENCE, VENDOR_ISSUER } from './claims.js';
+import { VENDOR_ALGORITHM, VENDOR_AUDIENCE, VENDOR_ISSUER, VENDOR_TOKEN_TYPE } from './claims.js';
 import type { VendorSigningKey } from './keys.js';
 
 export interface EmbedTokenRequest {
@@ -13,7 +13,7 @@ export interface EmbedTokenRequest {
 export function signEmbedToken(key: VendorSigningKey, { subject, ttlSeconds, now }: EmbedTokenRequest): Promise<string> {
   const iat = Math.floor(now / 1000);
   return new SignJWT({})
-    .setProtectedHeader({ alg: VENDOR_ALGORITHM, kid: key.kid, typ: 'JWT' })
+    .setProtectedHeader({ alg: VENDOR_ALGORITHM, kid: key.kid, typ: VENDOR_TOKEN_TYPE })
     .setIssuer(VENDOR_ISSUER)
     .setAudience(VENDOR_AUDIENCE)
     .setSubject(subject)
