@@ -15,19 +15,9 @@ import puppeteer from 'puppeteer-core';
 import type { Browser, Page } from 'puppeteer-core';
 import { pageToken, startExampleServer, TOKEN_ENDPOINT } from '../../demo/examples/express/server.js';
 import type { ExampleServer } from '../../demo/examples/express/server.js';
+import { chromiumArgs, chromiumPath } from '../support/chromium.mjs';
 
 const DIST_BUNDLE = fileURLToPath(new URL('../../dist/secure-widget.js', import.meta.url));
-// Debian's Chromium with the flags every browser test uses (test/support/chromium.mjs, which has no types to import);
-// puppeteer adds --headless=new and --no-first-run itself.
-const CHROMIUM_PATH = process.env.CHROME_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const READY_TIMEOUT_MS = 8_000;
 const CREDENTIALS = { accessId: 'example-host', accessKey: `example-key-${randomBytes(16).toString('hex')}` };
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
@@ -44,9 +34,9 @@ describe('the Express example', { timeout: 30_000 }, () => {
     server = await startExampleServer({ port: 0, credentials: CREDENTIALS, log: (line) => logLines.push(line) });
     userDataDir = mkdtempSync(join(tmpdir(), 'secure-widget-example-'));
     browser = await puppeteer.launch({
-      executablePath: CHROMIUM_PATH,
+      executablePath: chromiumPath,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: chromiumArgs,
       userDataDir,
     });
   });

@@ -1,35 +1,16 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { accessKeyExchange, createMemoryTokenCache, createTokenHandler, toNodeListener } from '../../src/server/index.js';
 import type { CachedToken, TokenCache, TokenHandlerOptions } from '../../src/server/index.js';
 import { createReferenceVendor } from '../../demo/vendor/index.js';
+import { listen } from './loopback.js';
 
 // The hardened handler against the real reference vendor, both on real node:http servers on loopback.
 
 const ACCESS_ID = 'host-42';
 const ACCESS_KEY = 'rvk_9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 const TTL = 900;
-
-const servers: http.Server[] = [];
-
-async function listen(listener: http.RequestListener): Promise<string> {
-  const server = http.createServer(listener);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-after(async () => {
-  await Promise.all(
-    servers.map((server) => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    }),
-  );
-});
 
 const vendor = await createReferenceVendor({ accessId: ACCESS_ID, accessKey: ACCESS_KEY, ttlSeconds: TTL });
 let vendorCalls = 0;

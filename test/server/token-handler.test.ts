@@ -1,34 +1,16 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { SignJWT, generateKeyPair } from 'jose';
 import { TokenIssueError, accessKeyExchange, createTokenHandler, toNodeListener } from '../../src/server/index.js';
 import type { IssuedToken, TokenHandlerOptions, TokenIssuer, WebHandler } from '../../src/server/index.js';
+import { listen } from './loopback.js';
 
 const ACCESS_ID = 'acc_demo_id';
 const ACCESS_KEY = 'sk_live_very_secret_value';
 
 // --- servers -------------------------------------------------------------------------------------------------------
-
-const servers: http.Server[] = [];
-
-async function listen(listener: http.RequestListener): Promise<string> {
-  const server = http.createServer(listener);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-after(async () => {
-  await Promise.all(
-    servers.map((server) => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    }),
-  );
-});
 
 // --- the fake vendor -----------------------------------------------------------------------------------------------
 

@@ -1,0 +1,4 @@
+/** Debian's Chromium unless CHROME_PATH names another. */
+export declare const chromiumPath: string;
+/** The flags every browser test and benchmark starts it with. */
+export declare const chromiumArgs: string[];
