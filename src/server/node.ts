@@ -181,6 +181,7 @@ function sendJson(res: ServerResponse, status: number, code: string, message: st
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
     'Cache-Control': 'no-store',
+    Pragma: 'no-cache',
     'X-Content-Type-Options': 'nosniff',
   });
   res.end(JSON.stringify({ error: { code, message } }));

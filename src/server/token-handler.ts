@@ -169,6 +169,8 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
             'Access-Control-Allow-Headers': 'Accept, Content-Type',
             'Access-Control-Max-Age': '600',
             'Cache-Control': 'no-store',
+            Pragma: 'no-cache',
+            'X-Content-Type-Options': 'nosniff',
           },
         });
       }

@@ -172,6 +172,9 @@ describe('refuses cross-site requests with 403 before authorize', () => {
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get('access-control-allow-origin'), app);
     assert.equal(preflight.headers.get('access-control-allow-methods'), 'GET, POST');
+    assert.equal(preflight.headers.get('cache-control'), 'no-store');
+    assert.equal(preflight.headers.get('pragma'), 'no-cache');
+    assert.equal(preflight.headers.get('x-content-type-options'), 'nosniff');
   });
 
   it('refuses "*", "null" and anything but a bare origin in allowedOrigins', () => {

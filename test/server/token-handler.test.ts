@@ -467,6 +467,9 @@ describe('toNodeListener', () => {
     const response = await fetch(await listen(toNodeListener(nullHandler)));
     assert.equal(response.status, 404);
     assert.equal((await response.json()).error.code, 'not-found');
+    for (const [name, value] of [['cache-control', 'no-store'], ['pragma', 'no-cache'], ['x-content-type-options', 'nosniff']]) {
+      assert.equal(response.headers.get(name), value, name);
+    }
   });
 
   it('hands a thrown error to next(error), or answers a generic 500 without next', async () => {
