@@ -1,4 +1,5 @@
-import { createExchange, isPlaceholderSecret } from './token-exchange.js';
+import { isPlaceholderSecret } from './placeholder-secret.js';
+import { createExchange } from './token-exchange.js';
 import type { TokenIssuer } from './user-tokens.js';
 
 export interface AccessKeyExchangeOptions {
