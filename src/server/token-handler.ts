@@ -2,10 +2,9 @@ import { TokenIssueError } from './errors.js';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { bodyExceeds, checkAllowedOrigins, judgeSite } from './request-guard.js';
 import { createMemoryTokenCache, type TokenCache } from './token-cache.js';
-import { UserTokens, isEpochSeconds, readJwtExpiry, type IssuedToken, type TokenIssuer } from './user-tokens.js';
+import { UserTokens, type IssuedToken, type TokenIssuer } from './user-tokens.js';
 
 export type { IssuedToken, TokenIssuer };
-export { readJwtExpiry };
 
 export interface TokenHandlerOptions<User> {
   /**
@@ -215,15 +214,8 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
       return timedOut ? fail(504, 'vendor-timeout', cors) : fail(502, 'vendor-failed', cors);
     }
 
-    const usable = typeof issued === 'object' && issued !== null && typeof issued.token === 'string';
-    if (!usable || issued.token.trim() === '') {
-      warn('vendor-response');
-      return fail(502, 'vendor-failed', cors);
-    }
-
-    const expiresAt = isEpochSeconds(issued.expiresAt) ? issued.expiresAt : readJwtExpiry(issued.token);
-    const body = expiresAt === undefined ? { embedToken: issued.token } : { embedToken: issued.token, expiresAt };
-    return json(200, body, cors);
+    const { token: embedToken, expiresAt } = issued;
+    return json(200, expiresAt === undefined ? { embedToken } : { embedToken, expiresAt }, cors);
   };
 }
 

@@ -97,7 +97,9 @@ export class UserTokens<User> {
     flight.promise = Promise.race([
       Promise.resolve().then(() => issue(user, { signal: controller.signal })),
       timeout,
-    ]).finally(() => clearTimeout(timer));
+    ])
+      .finally(() => clearTimeout(timer))
+      .then(usableToken);
     // The flight stays joinable until the token is stored: with a remote store, a request arriving in between would
     // otherwise find neither and call the vendor again.
     flight.promise
@@ -111,10 +113,9 @@ export class UserTokens<User> {
 
   async #store(key: string, issued: IssuedToken): Promise<void> {
     const { cache, now } = this.#options;
-    if (!cache || typeof issued?.token !== 'string') return;
-    const expiresAt = issued.expiresAt ?? readJwtExpiry(issued.token);
+    const { expiresAt } = issued;
     // An opaque token without an expiry cannot be judged fresh later, so it is not kept.
-    if (expiresAt === undefined) return;
+    if (!cache || expiresAt === undefined) return;
     const issuedAt = readJwtIssuedAt(issued.token) ?? Math.floor(now() / 1000);
     try {
       await cache.set(key, { token: issued.token, expiresAt, issuedAt });
@@ -154,7 +155,19 @@ export class UserTokens<User> {
   }
 }
 
-export function isEpochSeconds(value: unknown): value is number {
+/**
+ * What an issuer resolved, checked once for every waiter and the cache: a non-empty token, and its expiry from the
+ * issuer when that is a time, else from the JWT's `exp`, else none (an opaque token).
+ */
+function usableToken(issued: IssuedToken): IssuedToken {
+  if (typeof issued !== 'object' || issued === null || typeof issued.token !== 'string' || issued.token.trim() === '') {
+    throw new TokenIssueError('vendor-response', 'The token issuer resolved without a token.');
+  }
+  const expiresAt = isEpochSeconds(issued.expiresAt) ? issued.expiresAt : readJwtExpiry(issued.token);
+  return expiresAt === undefined ? { token: issued.token } : { token: issued.token, expiresAt };
+}
+
+function isEpochSeconds(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0;
 }
 
