@@ -6,6 +6,7 @@
  */
 import { HELLO, PROTOCOL_VERSION, isConnect, readFrameMessage, readHostMessage } from './protocol.js';
 import type { FrameMessage, Hello } from './protocol.js';
+import { isSerializedOrigin } from './serialized-origin.js';
 
 export interface ConnectOptions {
   /**
@@ -158,17 +159,6 @@ function checkOptions(options: ConnectOptions): CheckedOptions {
     onToken: (token) => onToken.call(options, token),
     onReload: onReload && (() => onReload.call(options)),
   };
-}
-
-function isSerializedOrigin(value: unknown): value is string {
-  // "null" is what every sandboxed or file: document reports: allowing it would allow them all.
-  if (typeof value !== 'string' || value === '*' || value === 'null') return false;
-  try {
-    // Exactly the form event.origin takes: no path, no trailing slash, lower-case host, default port left out.
-    return new URL(value).origin === value;
-  } catch {
-    return false;
-  }
 }
 
 /**

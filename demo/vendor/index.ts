@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createLocalJWKSet } from 'jose';
 import type { JSONWebKeySet } from 'jose';
+import { isWebPageOrigin } from '../../src/serialized-origin.js';
 import { createAccessKeyCheck } from './access-keys.js';
 import { VENDOR_AUDIENCE, VENDOR_ISSUER } from './claims.js';
 import { signEmbedToken } from './issuer.js';
@@ -280,7 +281,7 @@ function checkHostOrigins(value: unknown): readonly string[] {
     throw new TypeError(`${CONTEXT}: allowedHostOrigins must be a non-empty array of origins like "https://shop.example"`);
   }
   value.forEach((origin: unknown, index) => {
-    if (!isSerializedOrigin(origin)) {
+    if (!isWebPageOrigin(origin)) {
       throw new TypeError(
         `${CONTEXT}: allowedHostOrigins[${index}] must be an origin like "https://shop.example" (scheme, host and ` +
           `port only; never "*" or "null")`,
@@ -289,18 +290,6 @@ function checkHostOrigins(value: unknown): readonly string[] {
   });
   // A copy: the caller changing its array later must not widen who may frame the page.
   return Object.freeze([...(value as string[])]);
-}
-
-function isSerializedOrigin(value: unknown): value is string {
-  // "null" is every sandboxed or file: document; "*" is everyone. Either would let any page frame us and connect.
-  if (typeof value !== 'string' || value === '*' || value === 'null') return false;
-  try {
-    // Exactly what event.origin and a CSP host-source look like: no path, no trailing slash, no default port.
-    const url = new URL(value);
-    return url.origin === value && (url.protocol === 'https:' || url.protocol === 'http:');
-  } catch {
-    return false;
-  }
 }
 
 /**

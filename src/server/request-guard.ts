@@ -1,6 +1,7 @@
 /**
  * The checks a token request passes before the handler does any work for it: where it comes from, and how big it is.
  */
+import { isWebPageOrigin } from '../serialized-origin.js';
 
 /**
  * Validates `allowedOrigins` up front: each entry exactly as a browser sends it in `Origin` (scheme, host, port; no
@@ -13,16 +14,7 @@ export function checkAllowedOrigins(value: unknown): ReadonlySet<string> {
     throw new TypeError('createTokenHandler: options.allowedOrigins must be an array of origins like "https://shop.example"');
   }
   value.forEach((origin: unknown, index) => {
-    let valid = false;
-    if (typeof origin === 'string' && origin !== '*' && origin !== 'null') {
-      try {
-        const url = new URL(origin);
-        valid = url.origin === origin && (url.protocol === 'https:' || url.protocol === 'http:');
-      } catch {
-        valid = false;
-      }
-    }
-    if (!valid) {
+    if (!isWebPageOrigin(origin)) {
       throw new TypeError(
         `createTokenHandler: options.allowedOrigins[${index}] must be an origin like "https://shop.example" ` +
           '(scheme, host and port only; never "*" or "null")',
