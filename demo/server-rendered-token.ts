@@ -32,26 +32,42 @@ export async function renderServerToken(
 }
 
 async function issueServerToken(backend: Pick<DemoBackend, 'handle'>, origin: string): Promise<string | null> {
-  let failure: string;
-  try {
-    const response = await backend.handle(
-      new Request(new URL(TOKEN_ENDPOINT_PATH, origin), {
-        headers: { Accept: 'application/json' },
-        signal: AbortSignal.timeout(RENDER_TIMEOUT),
-      }),
-    );
-    if (response?.ok) {
-      const body: unknown = await response.json();
-      const token = typeof body === 'object' && body !== null && 'embedToken' in body ? body.embedToken : undefined;
-      if (typeof token === 'string' && JWT_SHAPE.test(token)) return token;
-      failure = 'the endpoint answered without a well-formed embedToken';
-    } else {
-      failure = response ? `the endpoint answered HTTP ${response.status}` : 'no handler for the token endpoint';
-    }
-  } catch (error) {
-    // The error's name only: a message could quote a response body.
-    failure = `${error instanceof Error ? error.name : 'error'} while asking the endpoint`;
-  }
+  const answer = await askTokenHandler(
+    (request) => backend.handle(request),
+    new Request(new URL(TOKEN_ENDPOINT_PATH, origin), {
+      headers: { Accept: 'application/json' },
+      signal: AbortSignal.timeout(RENDER_TIMEOUT),
+    }),
+  );
+  if ('token' in answer && JWT_SHAPE.test(answer.token)) return answer.token;
+  const failure = 'token' in answer ? 'the handler answered without a well-formed embedToken' : answer.failure;
   console.warn(`secure-widget demo: no server-rendered token (${failure}); the widget will fetch its own.`);
   return null;
+}
+
+/** The token, or why there is none, in words fit for a log line: never the token, never a response body. */
+export type PageTokenAnswer = { token: string } | { failure: string };
+
+/**
+ * Asks the host's token handler in-process, with no HTTP hop, for the token a page being rendered will carry: the
+ * same session check, cache and limits as the browser's requests to the endpoint. Never throws.
+ */
+export async function askTokenHandler(
+  handle: (request: Request) => Promise<Response | null>,
+  request: Request,
+): Promise<PageTokenAnswer> {
+  try {
+    const response = await handle(request);
+    if (!response) return { failure: 'no handler for the token endpoint' };
+    if (!response.ok) {
+      await response.body?.cancel();
+      return { failure: `the handler answered HTTP ${response.status}` };
+    }
+    const body: unknown = await response.json();
+    const token = typeof body === 'object' && body !== null && 'embedToken' in body ? body.embedToken : undefined;
+    return typeof token === 'string' && token !== '' ? { token } : { failure: 'the handler answered without an embedToken' };
+  } catch (error) {
+    // The error's name only: a message could quote a response.
+    return { failure: `${error instanceof Error ? error.name : 'error'} while asking the handler` };
+  }
 }

@@ -22,6 +22,7 @@ import express from 'express';
 import type { NextFunction, Request as ExpressRequest, Response as ExpressResponse } from 'express';
 import { accessKeyExchange, createTokenHandler, toNodeListener } from '../../../src/server/index.js';
 import { demoCredentials, type DemoCredentials } from '../../credentials.js';
+import { askTokenHandler } from '../../server-rendered-token.js';
 import { createReferenceVendor } from '../../vendor/index.js';
 
 export const TOKEN_ENDPOINT = '/api/widget-token';
@@ -168,28 +169,15 @@ export async function pageToken(
   handler: (request: Request) => Promise<Response>,
   { origin, sid, log }: { origin: string; sid: string; log: (line: string) => void },
 ): Promise<string | null> {
-  let failure: string;
-  try {
-    const response = await handler(
-      new Request(new URL(TOKEN_ENDPOINT, origin), {
-        headers: { Accept: 'application/json', Cookie: `${SESSION_COOKIE}=${sid}` },
-        signal: AbortSignal.timeout(RENDER_TIMEOUT_MS),
-      }),
-    );
-    if (response.ok) {
-      const body: unknown = await response.json();
-      const token = typeof body === 'object' && body !== null && 'embedToken' in body ? body.embedToken : undefined;
-      if (typeof token === 'string' && token !== '') return token;
-      failure = 'the handler answered without an embedToken';
-    } else {
-      await response.body?.cancel();
-      failure = `the handler answered HTTP ${response.status}`;
-    }
-  } catch (error) {
-    // The error's name only: a message could quote a response.
-    failure = `${error instanceof Error ? error.name : 'error'} while asking the handler`;
-  }
-  log(`example: no server-rendered token (${failure}); the widget will fetch its own`);
+  const answer = await askTokenHandler(
+    handler,
+    new Request(new URL(TOKEN_ENDPOINT, origin), {
+      headers: { Accept: 'application/json', Cookie: `${SESSION_COOKIE}=${sid}` },
+      signal: AbortSignal.timeout(RENDER_TIMEOUT_MS),
+    }),
+  );
+  if ('token' in answer) return answer.token;
+  log(`example: no server-rendered token (${answer.failure}); the widget will fetch its own`);
   return null;
 }
 
