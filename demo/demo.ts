@@ -3,8 +3,8 @@
  * event log, request counter, "Refresh now"). It only listens to the element's public events and reads its public
  * properties, as any host page could. It never sees a token: the events carry none and `embedToken` reads null.
  */
-import type { SecureWidgetErrorDetail, SecureWidgetEventMap } from '../src/events.js';
-import type { SecureWidget } from '../src/secure-widget.js';
+import type { SecureWidgetErrorDetail, SecureWidgetEventMap } from '../src/element/events.js';
+import type { SecureWidget } from '../src/element/secure-widget.js';
 
 const TOKEN_ENDPOINT_PATH = '/api/widget-token';
 const LOG_LIMIT = 50;

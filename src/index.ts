@@ -1,10 +1,10 @@
-import { SecureWidget } from './secure-widget.js';
+import { SecureWidget } from './element/secure-widget.js';
 
 // Importing the library defines the element; a page that loads it twice (two bundles) keeps the first definition.
 SecureWidget.define();
 
-export { SecureWidget, WidgetStatus } from './secure-widget.js';
-export { SecureWidgetError, type SecureWidgetErrorCode } from './errors.js';
+export { SecureWidget, WidgetStatus } from './element/secure-widget.js';
+export { SecureWidgetError, type SecureWidgetErrorCode } from './element/errors.js';
 export type {
   SecureWidgetErrorDetail,
   SecureWidgetEventMap,
@@ -12,5 +12,5 @@ export type {
   SecureWidgetReloadDetail,
   SecureWidgetTokenDetail,
   TokenSource,
-} from './events.js';
-export type { CustomTokenFetcher, CustomTokenResult } from './token/source.js';
+} from './element/events.js';
+export type { CustomTokenFetcher, CustomTokenResult } from './element/token/source.js';

@@ -1,8 +1,8 @@
 import { expect } from '@open-wc/testing';
 import sinon from 'sinon';
 import '../src/index.js';
-import type { SecureWidgetErrorDetail } from '../src/events.js';
-import type { SecureWidget } from '../src/secure-widget.js';
+import type { SecureWidgetErrorDetail } from '../src/element/events.js';
+import type { SecureWidget } from '../src/element/secure-widget.js';
 import type { ScopeConfig } from './support/test-backend.js';
 import { VENDOR, fakeClock, mount, nextEvent, testScope, until } from './support/browser.js';
 

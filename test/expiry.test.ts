@@ -1,7 +1,7 @@
 import { expect } from '@open-wc/testing';
 import sinon from 'sinon';
 import '../src/index.js';
-import type { SecureWidget } from '../src/secure-widget.js';
+import type { SecureWidget } from '../src/element/secure-widget.js';
 import {
   BUNDLE_URL,
   fakeTime,

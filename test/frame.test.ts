@@ -1,9 +1,9 @@
 import { expect } from '@open-wc/testing';
 import sinon from 'sinon';
-import { connectToHost } from '../src/frame.js';
-import type { ConnectOptions, HostConnection } from '../src/frame.js';
-import { CONNECT, HELLO, PROTOCOL_VERSION, readFrameMessage, readHello } from '../src/protocol.js';
-import type { FrameMessage } from '../src/protocol.js';
+import { connectToHost } from '../src/frame/index.js';
+import type { ConnectOptions, HostConnection } from '../src/frame/index.js';
+import { CONNECT, HELLO, PROTOCOL_VERSION, readFrameMessage, readHello } from '../src/protocol/messages.js';
+import type { FrameMessage } from '../src/protocol/messages.js';
 import type { VendorFrameStatus } from '../demo/vendor/frame-page.js';
 import { HOST_ENDPOINT, pause, testScope, tokenId, until } from './support/browser.js';
 
@@ -347,7 +347,7 @@ describe('connectToHost inside a frame', () => {
   async function openHarness(): Promise<{ iframe: HTMLIFrameElement; inner: HarnessWindow }> {
     const iframe = document.createElement('iframe');
     iframe.srcdoc = `<!doctype html><meta charset="utf-8"><script type="module">
-      import { connectToHost } from ${JSON.stringify(new URL('/src/frame.ts', location.href).href)};
+      import { connectToHost } from ${JSON.stringify(new URL('/src/frame/index.ts', location.href).href)};
       window.connectFromSelf = (port) => window.postMessage(
         { type: ${JSON.stringify(CONNECT)}, version: ${PROTOCOL_VERSION} }, self.origin, [port]);
       window.connectToHost = connectToHost;

@@ -1,6 +1,6 @@
 import { expect } from '@open-wc/testing';
 import '../src/index.js';
-import type { SecureWidget } from '../src/secure-widget.js';
+import type { SecureWidget } from '../src/element/secure-widget.js';
 import { HOST_ENDPOINT, VENDOR, mount, nextEvent, recordEvents, testScope, until } from './support/browser.js';
 
 const FRAME_PAGE = `${VENDOR}/frame.html?community-id=42&user-id=iframe-user`;

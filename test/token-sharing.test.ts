@@ -1,6 +1,6 @@
 import { expect } from '@open-wc/testing';
 import '../src/index.js';
-import type { SecureWidget } from '../src/secure-widget.js';
+import type { SecureWidget } from '../src/element/secure-widget.js';
 import { HOST_ENDPOINT, mount, nextEvent, pause, recordEvents, testScope, until } from './support/browser.js';
 
 afterEach(() => {

@@ -4,8 +4,8 @@
  * vendor's JWKS, loads its data with `Authorization: Bearer`, and renders the same card as the bundle widget. The
  * token only ever arrives over the host's MessagePort: the page's URL carries display parameters, never a credential.
  */
-import { connectToHost } from '../../src/frame.js';
-import type { HostConnection } from '../../src/frame.js';
+import { connectToHost } from '../../src/frame/index.js';
+import type { HostConnection } from '../../src/frame/index.js';
 import { injectStyles, readyCard, statusCard } from './card.js';
 import { loadWidgetData, locateVendor } from './vendor-api.js';
 import type { TokenRejectionCode } from './vendor-api.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createLocalJWKSet } from 'jose';
 import type { JSONWebKeySet } from 'jose';
-import { isWebPageOrigin } from '../../src/serialized-origin.js';
+import { isWebPageOrigin } from '../../src/protocol/origin.js';
 import { createAccessKeyCheck } from './access-keys.js';
 import { VENDOR_AUDIENCE, VENDOR_ISSUER } from './claims.js';
 import { signEmbedToken } from './issuer.js';

@@ -1,7 +1,7 @@
 /**
  * The checks a token request passes before the handler does any work for it: where it comes from, and how big it is.
  */
-import { isWebPageOrigin } from '../serialized-origin.js';
+import { isWebPageOrigin } from '../protocol/origin.js';
 
 /**
  * Validates `allowedOrigins` up front: each entry exactly as a browser sends it in `Origin` (scheme, host, port; no

@@ -1,3 +1,4 @@
+import { urlRuleViolation } from '../protocol/url-rule.js';
 import { TokenIssueError } from './errors.js';
 import { isPlaceholderSecret } from './placeholder-secret.js';
 import { readJwtExpiry } from './user-tokens.js';
@@ -230,18 +231,8 @@ function vendorUrl(caller: string, input: unknown): URL {
     throw new TypeError(`${caller}: options.url must be an absolute URL`);
   }
   // Secrets cross the network with the request: plain http only where they never leave the machine.
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    throw new TypeError(`${caller}: options.url must be https:, or http: on a loopback host`);
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new TypeError(`${caller}: options.url must not contain credentials`);
-  }
+  const violation = urlRuleViolation(url);
+  if (violation) throw new TypeError(`${caller}: options.url ${violation}`);
   return url;
 }
 
-/** `hostname` as the URL parser normalises it: lower case, IPv4 in dotted decimal, IPv6 in brackets. */
-function isLoopbackHost(hostname: string): boolean {
-  if (hostname === 'localhost' || hostname.endsWith('.localhost')) return true;
-  if (hostname === '[::1]') return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}

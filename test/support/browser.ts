@@ -1,5 +1,5 @@
 import sinon from 'sinon';
-import type { SecureWidgetEventMap } from '../../src/events.js';
+import type { SecureWidgetEventMap } from '../../src/element/events.js';
 import type { ScopeConfig } from './test-backend.js';
 
 // Kept before any test installs a fake clock: waiting for the network must run on real time.

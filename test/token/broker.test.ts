@@ -1,8 +1,8 @@
 import { expect } from '@open-wc/testing';
 import sinon from 'sinon';
-import { SecureWidgetError } from '../../src/errors.js';
-import { TokenBroker, sharedBroker, type TokenSubscriber } from '../../src/token/broker.js';
-import type { TokenGrant } from '../../src/token/grant.js';
+import { SecureWidgetError } from '../../src/element/errors.js';
+import { TokenBroker, sharedBroker, type TokenSubscriber } from '../../src/element/token/broker.js';
+import type { TokenGrant } from '../../src/element/token/grant.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const SECOND = 1_000;

@@ -1,13 +1,13 @@
 import { expect } from '@open-wc/testing';
-import { SecureWidgetError, type SecureWidgetErrorCode } from '../../src/errors.js';
+import { SecureWidgetError, type SecureWidgetErrorCode } from '../../src/element/errors.js';
+import { MAX_TOKEN_LENGTH } from '../../src/protocol/limits.js';
 import {
-  MAX_TOKEN_LENGTH,
   grantFromMarkup,
   grantFromResponse,
   isFresh,
   refreshTime,
   type Arrival,
-} from '../../src/token/grant.js';
+} from '../../src/element/token/grant.js';
 
 // The server's true time at the moment of the test, in ms and in JWT seconds.
 const SERVER_NOW = Date.UTC(2026, 10, 22, 12, 0, 0);

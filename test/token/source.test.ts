@@ -1,15 +1,16 @@
 import { expect } from '@open-wc/testing';
 import { UnsecuredJWT } from 'jose';
 import sinon from 'sinon';
-import { SecureWidgetError } from '../../src/errors.js';
-import { MAX_TOKEN_LENGTH, type TokenGrant } from '../../src/token/grant.js';
+import { SecureWidgetError } from '../../src/element/errors.js';
+import { MAX_TOKEN_LENGTH } from '../../src/protocol/limits.js';
+import type { TokenGrant } from '../../src/element/token/grant.js';
 import {
   DEFAULT_TIMEOUT,
   customLoader,
   endpointLoader,
   parseRetryAfter,
   type EndpointOptions,
-} from '../../src/token/source.js';
+} from '../../src/element/token/source.js';
 
 // The server's true time, on a whole second so that it survives an HTTP date.
 const SERVER_NOW = Date.UTC(2026, 10, 22, 12, 0, 0);

@@ -10,12 +10,12 @@
  *   frame → host    { type: 'ready' }  { type: 'expired', code? }  { type: 'resize', height }
  */
 
+import { MAX_TOKEN_LENGTH } from './limits.js';
+
 export const PROTOCOL_VERSION = 1;
 export const HELLO = 'secure-widget:hello';
 export const CONNECT = 'secure-widget:connect';
 
-/** Same bound as a token from the endpoint (DESIGN §5). */
-export const MAX_PROTOCOL_TOKEN = 16 * 1024;
 /** An expiry code is a short identifier, like the vendor's `token_expired`. */
 const CODE = /^[\w.-]{1,64}$/;
 /** A document-instance id the frame helper makes up per page load, so a replayed hello is told from a reloaded frame. */
@@ -83,7 +83,7 @@ export function readHostMessage(data: unknown): HostMessage | null {
   if (message.type === 'reload') return keysWithin(message, ['type']) ? { type: 'reload' } : null;
   if (message.type !== 'token' || !keysWithin(message, ['type', 'token'])) return null;
   const { token } = message;
-  return typeof token === 'string' && token.length > 0 && token.length <= MAX_PROTOCOL_TOKEN
+  return typeof token === 'string' && token.length > 0 && token.length <= MAX_TOKEN_LENGTH
     ? { type: 'token', token }
     : null;
 }

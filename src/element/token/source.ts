@@ -1,5 +1,6 @@
 import { SecureWidgetError, isAbortError } from '../errors.js';
-import { MAX_TOKEN_LENGTH, grantFromResponse, type ExpiryHints, type TokenGrant } from './grant.js';
+import { MAX_TOKEN_LENGTH } from '../../protocol/limits.js';
+import { grantFromResponse, type ExpiryHints, type TokenGrant } from './grant.js';
 
 /** What `fetchToken` may resolve to (DESIGN §2). */
 export type CustomTokenResult = string | { token: string; expiresAt?: number | string; expiresIn?: number };

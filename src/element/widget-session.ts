@@ -7,7 +7,7 @@ import { WidgetStatus } from './status.js';
 import { TokenBroker, sharedBroker, type TokenSubscriber } from './token/broker.js';
 import { grantFromMarkup, isFresh, type TokenGrant } from './token/grant.js';
 import { customLoader, endpointLoader, type CustomTokenFetcher, type TokenLoader } from './token/source.js';
-import type { WidgetConfig } from './widget-config.js';
+import type { WidgetConfig } from './config.js';
 
 /** An expiry event this soon after a token was loaded means the vendor rejected a fresh token. */
 const FRESH_REJECTION_WINDOW = 5_000;

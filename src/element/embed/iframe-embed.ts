@@ -1,6 +1,6 @@
 import { SecureWidgetError } from '../errors.js';
-import { CONNECT, PROTOCOL_VERSION, readFrameMessage, readHello, type HostMessage } from '../protocol.js';
-import type { FrameConfig } from '../widget-config.js';
+import { CONNECT, PROTOCOL_VERSION, readFrameMessage, readHello, type HostMessage } from '../../protocol/messages.js';
+import type { FrameConfig } from '../config.js';
 import type { Embed, EmbedHost } from './embed.js';
 
 /** No hello by then: `frame-timeout` (not fatal: a late hello still connects). */

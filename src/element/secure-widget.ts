@@ -4,7 +4,7 @@ import type { SecureWidgetEventMap } from './events.js';
 import { styles } from './secure-widget.styles.js';
 import { WidgetStatus } from './status.js';
 import type { CustomTokenFetcher } from './token/source.js';
-import { readConfig } from './widget-config.js';
+import { readConfig } from './config.js';
 import { WidgetSession, errorDetail } from './widget-session.js';
 
 export { WidgetStatus } from './status.js';

@@ -1,4 +1,5 @@
 import { decodeJwt } from 'jose';
+import { MAX_TOKEN_LENGTH } from '../../protocol/limits.js';
 import { SecureWidgetError } from '../errors.js';
 
 /** A token and what the browser may know about it. The browser cannot verify a token, only schedule around it. */
@@ -25,8 +26,6 @@ export interface Arrival {
   serverTime: number | null;
 }
 
-/** DESIGN §5: anything larger is not a token but a page, a dump or an attack. */
-export const MAX_TOKEN_LENGTH = 16 * 1024;
 
 // A JWS in compact form: three base64url parts, the first a JSON object (`{"` encodes as `eyJ`). A JWE (five parts)
 // and dotted opaque formats (`v1.abc.def`) are opaque to us.

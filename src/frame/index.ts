@@ -4,9 +4,9 @@
  * each token to the widget and reports back over that port. It imports nothing but the protocol, so it bundles alone
  * into a vendor's page at a few hundred bytes.
  */
-import { HELLO, PROTOCOL_VERSION, isConnect, readFrameMessage, readHostMessage } from './protocol.js';
-import type { FrameMessage, Hello } from './protocol.js';
-import { isSerializedOrigin } from './serialized-origin.js';
+import { HELLO, PROTOCOL_VERSION, isConnect, readFrameMessage, readHostMessage } from '../protocol/messages.js';
+import type { FrameMessage, Hello } from '../protocol/messages.js';
+import { isSerializedOrigin } from '../protocol/origin.js';
 
 export interface ConnectOptions {
   /**

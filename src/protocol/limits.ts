@@ -1,0 +1,7 @@
+/** Bounds that more than one side enforces: one number each, so the sides can never disagree. */
+
+/**
+ * The longest token any side accepts, in characters: the element refuses a longer one from its endpoint, the frame
+ * helper over the port, the server from its issuer. Anything larger is a page, a dump or an attack, not a token.
+ */
+export const MAX_TOKEN_LENGTH = 16 * 1024;

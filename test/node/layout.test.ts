@@ -1,0 +1,79 @@
+/**
+ * The layout is the architecture (docs/design.md, "Layout"): three sides and what they share. A side imports only its
+ * own folder and `protocol/`; `protocol/` imports nothing of ours but itself. This test reads every import of `src/`
+ * with TypeScript's own pre-processor (the same reading the compiler makes) and fails on one that crosses a line.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import ts from 'typescript';
+
+const SRC = path.resolve(import.meta.dirname, '../../src');
+
+/** For each top-level part of src/, the parts of ours it may import, and the packages it may import. */
+const RULES: Record<string, { parts: string[]; packages: RegExp }> = {
+  'index.ts': { parts: ['element'], packages: /^$/ },
+  element: { parts: ['element', 'protocol'], packages: /^(lit|jose)(\/|$)/ },
+  frame: { parts: ['frame', 'protocol'], packages: /^$/ },
+  server: { parts: ['server', 'protocol'], packages: /^(jose|node:.+)$/ },
+  protocol: { parts: ['protocol'], packages: /^$/ },
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(full);
+    return entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+function partOf(file: string): string {
+  const [first] = path.relative(SRC, file).split(path.sep);
+  return first!;
+}
+
+interface Violation {
+  file: string;
+  specifier: string;
+}
+
+function violations(): Violation[] {
+  const found: Violation[] = [];
+  for (const file of sourceFiles(SRC)) {
+    const rule = RULES[partOf(file)];
+    const name = path.relative(SRC, file);
+    if (!rule) {
+      found.push({ file: name, specifier: '(a part of src/ with no rule: add it to RULES and docs/design.md)' });
+      continue;
+    }
+    const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+    for (const { fileName: specifier } of importedFiles) {
+      if (specifier.startsWith('.')) {
+        const target = path.resolve(path.dirname(file), specifier);
+        const inside = target.startsWith(SRC + path.sep);
+        if (!inside || !rule.parts.includes(partOf(target))) found.push({ file: name, specifier });
+      } else if (!rule.packages.test(specifier)) {
+        found.push({ file: name, specifier });
+      }
+    }
+  }
+  return found;
+}
+
+describe('the layout shows the three sides', () => {
+  it('src/ holds exactly the element, the frame, the server, the protocol and the entry', () => {
+    const parts = readdirSync(SRC).sort();
+    assert.deepEqual(parts, ['element', 'frame', 'index.ts', 'protocol', 'server']);
+  });
+
+  it('frame/ and server/ import only from protocol/ and themselves; protocol/ only from itself', () => {
+    assert.deepEqual(violations(), []);
+  });
+
+  it('the check itself catches a crossing import', () => {
+    const { importedFiles } = ts.preProcessFile("import { x } from '../element/errors.js';", true, true);
+    const target = path.resolve(SRC, 'server', importedFiles[0]!.fileName);
+    assert.equal(RULES.server!.parts.includes(partOf(target)), false);
+  });
+});
