@@ -1,4 +1,13 @@
-export type TokenIssueErrorCode = 'vendor-http' | 'vendor-network' | 'vendor-timeout' | 'vendor-response';
+/**
+ * What went wrong: the vendor's part (`vendor-*`), or `issuer-misconfigured`, the host's own issuer setup, wrong in a
+ * way only a call can show (a `claims` function that names `sub`).
+ */
+export type TokenIssueErrorCode =
+  | 'vendor-http'
+  | 'vendor-network'
+  | 'vendor-timeout'
+  | 'vendor-response'
+  | 'issuer-misconfigured';
 
 export interface TokenIssueErrorOptions {
   /** The vendor's HTTP status, when it answered. */

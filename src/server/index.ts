@@ -1,5 +1,11 @@
 export { createTokenHandler } from './token-handler.js';
-export type { IssuedToken, TokenHandlerErrorCode, TokenHandlerOptions, TokenIssuer } from './token-handler.js';
+export type {
+  IssuedToken,
+  TokenHandlerErrorCode,
+  TokenHandlerOptions,
+  TokenIssuer,
+  TokenIssuerResult,
+} from './token-handler.js';
 export { accessKeyExchange } from './providers.js';
 export type { AccessKeyExchangeOptions } from './providers.js';
 export { tokenExchange } from './token-exchange.js';

@@ -1,6 +1,6 @@
+import { createExchange } from './internal/exchange.js';
 import { isPlaceholderSecret } from './placeholder-secret.js';
-import { createExchange } from './token-exchange.js';
-import type { TokenIssuer } from './user-tokens.js';
+import type { IssuedToken, TokenIssuer } from './user-tokens.js';
 
 export interface AccessKeyExchangeOptions {
   /** The vendor's token API: `https:`, or `http:` on a loopback host only (the access key travels in the body). */
@@ -11,7 +11,10 @@ export interface AccessKeyExchangeOptions {
    * pasted from docs (`YOUR_ACCESS_KEY`, `change-me`, `<access key>`, `xxxx`) is refused at construction.
    */
   accessKey: string;
-  /** Default 5000. */
+  /**
+   * @deprecated The deadline is the caller's: `createTokenHandler({ timeoutMs })` aborts the signal it passes. Honoured
+   * only by a call that comes without a signal (default 5000 ms), as `tokenExchange`'s.
+   */
   timeoutMs?: number;
   /** Where the token is in the vendor's JSON. Default `json.data.embedToken`. */
   pick?: (json: unknown) => unknown;
@@ -24,7 +27,7 @@ export interface AccessKeyExchangeOptions {
  * (the Returning.AI flow). Every user gets the same kind of token, so the user is ignored. A configuration of
  * `tokenExchange`, with its errors.
  */
-export function accessKeyExchange(options: AccessKeyExchangeOptions): TokenIssuer<unknown> {
+export function accessKeyExchange(options: AccessKeyExchangeOptions): TokenIssuer<unknown, IssuedToken> {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('accessKeyExchange: options must be an object');
   }

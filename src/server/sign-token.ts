@@ -1,4 +1,5 @@
 import { SignJWT } from 'jose';
+import { TokenIssueError } from './errors.js';
 import { ALGORITHMS, signingKey, type SigningAlgorithm, type SigningKey } from './signing-key.js';
 import type { IssuedToken, TokenIssuer } from './user-tokens.js';
 
@@ -25,7 +26,9 @@ export interface SignTokenOptions<User> {
   /**
    * The vendor's own claims for this user (Metabase: `{resource: {dashboard: 7}, params: {}}`), from the user
    * `authorize` returned. May be async. The registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`) come
-   * from the options only: a claim set naming one of them is a bug in the host, and rejects with a `TypeError`.
+   * from the options only: a claim set naming one of them is a bug in the host, and rejects with a
+   * `TokenIssueError` coded `issuer-misconfigured` (as does `claims` returning a non-object, or `subject` a
+   * non-string): the handler answers 502 and logs the code.
    */
   claims?: (user: User) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Milliseconds since the epoch. Default `Date.now`. */
@@ -55,7 +58,7 @@ const REGISTERED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'] as c
  * });
  * ```
  */
-export function signToken<User = unknown>(options: SignTokenOptions<User>): TokenIssuer<User> {
+export function signToken<User = unknown>(options: SignTokenOptions<User>): TokenIssuer<User, IssuedToken> {
   if (typeof options !== 'object' || options === null) throw new TypeError('signToken: options must be an object');
   const { alg } = options;
   if (typeof alg !== 'string' || !Object.hasOwn(ALGORITHMS, alg)) {
@@ -86,16 +89,15 @@ export function signToken<User = unknown>(options: SignTokenOptions<User>): Toke
   return async (user, context) => {
     const payload = claims ? await claims(user) : {};
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
-      throw new TypeError('signToken: options.claims must return an object');
+      throw misconfigured('options.claims must return an object');
     }
-    for (const name of REGISTERED_CLAIMS) {
-      if (Object.hasOwn(payload, name)) {
-        throw new TypeError(`signToken: options.claims must not set "${name}"; it comes from signToken's options`);
-      }
+    const registered = REGISTERED_CLAIMS.find((name) => Object.hasOwn(payload, name));
+    if (registered) {
+      throw misconfigured(`options.claims must not set "${registered}"; it comes from signToken's options`);
     }
     const sub = subject ? await subject(user) : undefined;
     if (subject && (typeof sub !== 'string' || sub === '')) {
-      throw new TypeError('signToken: options.subject must return a non-empty string');
+      throw misconfigured('options.subject must return a non-empty string');
     }
     context?.signal?.throwIfAborted();
 
@@ -109,9 +111,16 @@ export function signToken<User = unknown>(options: SignTokenOptions<User>): Toke
       .setExpirationTime(exp)
       .setJti(crypto.randomUUID());
     if (sub !== undefined) jwt.setSubject(sub);
-    const issued: IssuedToken = { token: await jwt.sign(await key()), expiresAt: exp };
-    return issued;
+    return { token: await jwt.sign(key), expiresAt: exp };
   };
+}
+
+/**
+ * The host's own functions broke the contract, which only a call can show. Not a `TypeError`: the handler logs the
+ * code of a `TokenIssueError` and answers 502, where a bare error would say only `vendor-failed`.
+ */
+function misconfigured(problem: string): TokenIssueError {
+  return new TokenIssueError('issuer-misconfigured', `signToken: ${problem}`);
 }
 
 function nonEmptyString(value: unknown, name: string): string {

@@ -2,9 +2,9 @@ import { TokenIssueError } from './errors.js';
 import { createRateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { bodyExceeds, checkAllowedOrigins, judgeSite } from './request-guard.js';
 import { createMemoryTokenCache, type TokenCache } from './token-cache.js';
-import { UserTokens, type IssuedToken, type TokenIssuer } from './user-tokens.js';
+import { UserTokens, type IssuedToken, type TokenIssuer, type TokenIssuerResult } from './user-tokens.js';
 
-export type { IssuedToken, TokenIssuer };
+export type { IssuedToken, TokenIssuer, TokenIssuerResult };
 
 export interface TokenHandlerOptions<User> {
   /**
@@ -32,7 +32,10 @@ export interface TokenHandlerOptions<User> {
   cache?: TokenCache | false;
   /** Seconds of life a cached token must have left to be handed out. Default 60, as the element's `refresh-margin`. */
   refreshMargin?: number;
-  /** How long `issue` may take before the answer is 504. Default 5000 ms. */
+  /**
+   * How long `issue` may take before the answer is 504. Default 5000 ms. The one deadline of the vendor call: the
+   * signal `issue` gets aborts with a `TimeoutError` when it passes, and an exchange's own `timeoutMs` plays no part.
+   */
   timeoutMs?: number;
   /** Milliseconds since the epoch; the clock behind the `Date` header, the cache and the rate limit. Default `Date.now`. */
   now?: () => number;

@@ -1,14 +1,34 @@
 import { decodeJwt } from 'jose';
+import { MAX_TOKEN_LENGTH } from '../protocol/limits.js';
 import { TokenIssueError } from './errors.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
 
-/** Epoch seconds. */
+/** A token as the built-in issuers resolve it and the handler hands it out: `expiresAt` in epoch seconds. */
 export interface IssuedToken {
   token: string;
   expiresAt?: number;
 }
 
-export type TokenIssuer<User> = (user: User, context: { signal: AbortSignal }) => Promise<IssuedToken>;
+/**
+ * What an issuer may resolve, as the element's `fetchToken` may: the token itself, or the token with its expiry,
+ * `expiresAt` in epoch seconds, epoch milliseconds or an ISO date string, `expiresIn` in seconds from now. A JWT's own
+ * `exp` counts too, and the earliest of them wins. A hint that is no time (`NaN`, `0`, a negative `expiresIn`, a date
+ * that does not parse) is ignored; no token, a blank one or one over 16 KiB is a `vendor-response` error (502).
+ * Whitespace around the token (a trailing newline from a file) is trimmed.
+ */
+export type TokenIssuerResult = string | { token: string; expiresAt?: number | string; expiresIn?: number };
+
+/**
+ * Gets the token for the user `authorize` returned, and resolves it as a string or as
+ * `{ token, expiresAt?, expiresIn? }` (see {@link TokenIssuerResult}); the built-in issuers resolve an
+ * {@link IssuedToken}, which `Result` says. `signal` aborts when nobody is waiting for the answer any more (an
+ * `AbortError`) or when the handler's `timeoutMs` passes (a `TimeoutError`, as from `AbortSignal.timeout`): hand it
+ * to `fetch`, and the vendor call stops with the request.
+ */
+export type TokenIssuer<User, Result extends TokenIssuerResult = TokenIssuerResult> = (
+  user: User,
+  context: { signal: AbortSignal },
+) => Promise<Result>;
 
 export interface UserTokensOptions<User> {
   issue: TokenIssuer<User>;
@@ -81,16 +101,18 @@ export class UserTokens<User> {
   }
 
   #start(key: string, user: User): Flight {
-    const { issue, timeoutMs } = this.#options;
+    const { issue, timeoutMs, now } = this.#options;
     const controller = new AbortController();
     const flight: Flight = { controller, waiters: 0, promise: undefined as unknown as Promise<IssuedToken> };
 
+    // The one deadline of the vendor call: the issuer's signal carries it, so an exchange runs no timer of its own.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new TokenIssueError('vendor-timeout', `The token issuer did not answer within ${timeoutMs} ms.`);
-        controller.abort(error);
-        reject(error);
+        const message = `The token issuer did not answer within ${timeoutMs} ms.`;
+        reject(new TokenIssueError('vendor-timeout', message));
+        // A TimeoutError, as `AbortSignal.timeout` aborts with: what the exchanges, and any fetch, know as a timeout.
+        controller.abort(new DOMException(message, 'TimeoutError'));
       }, timeoutMs);
     });
     // An issuer that ignores its signal still loses the race, so a hung vendor costs a 504, never a hung request.
@@ -99,7 +121,7 @@ export class UserTokens<User> {
       timeout,
     ])
       .finally(() => clearTimeout(timer))
-      .then(usableToken);
+      .then((result) => usableToken(result, now()));
     // The flight stays joinable until the token is stored: with a remote store, a request arriving in between would
     // otherwise find neither and call the vendor again.
     flight.promise
@@ -156,23 +178,44 @@ export class UserTokens<User> {
 }
 
 /**
- * What an issuer resolved, checked once for every waiter and the cache: a non-empty token, and its expiry from the
- * issuer when that is a time, else from the JWT's `exp`, else none (an opaque token).
+ * What an issuer resolved (a {@link TokenIssuerResult}), as an `IssuedToken`: checked once for every waiter and the
+ * cache, and by the exchanges for what their `pick` returns. `now` in ms; `status` is the vendor's, for the exchanges.
  */
-function usableToken(issued: IssuedToken): IssuedToken {
-  if (typeof issued !== 'object' || issued === null || typeof issued.token !== 'string' || issued.token.trim() === '') {
-    throw new TokenIssueError('vendor-response', 'The token issuer resolved without a token.');
+export function usableToken(result: unknown, now: number, status?: number): IssuedToken {
+  const { token, expiresAt, expiresIn } = (
+    typeof result === 'string' ? { token: result } : typeof result === 'object' && result !== null ? result : {}
+  ) as Record<string, unknown>;
+  const value = typeof token === 'string' ? token.trim() : '';
+  if (value === '') {
+    throw new TokenIssueError('vendor-response', 'The token issuer resolved without a token.', { status });
   }
-  const expiresAt = isEpochSeconds(issued.expiresAt) ? issued.expiresAt : readJwtExpiry(issued.token);
-  return expiresAt === undefined ? { token: issued.token } : { token: issued.token, expiresAt };
+  // The element would refuse it; refused here, it stays out of the cache and the response too.
+  if (value.length > MAX_TOKEN_LENGTH) {
+    const message = `The token issuer resolved a token longer than ${MAX_TOKEN_LENGTH} characters.`;
+    throw new TokenIssueError('vendor-response', message, { status });
+  }
+  const life = positive(expiresIn);
+  const times = [readJwtExpiry(value), hintSeconds(expiresAt), life === undefined ? undefined : now / 1000 + life];
+  const known = times.filter((time) => time !== undefined);
+  // The earliest, as the element takes it: a JWT is never handed out, or cached, past its own `exp`.
+  return known.length === 0 ? { token: value } : { token: value, expiresAt: Math.floor(Math.min(...known)) };
 }
 
-function isEpochSeconds(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
+/** Epoch seconds from an `expiresAt` hint, read as the element reads it: epoch seconds, epoch ms or an ISO date. */
+function hintSeconds(value: unknown): number | undefined {
+  if (typeof value === 'string') return positive(Date.parse(value) / 1000);
+  // Epoch seconds stay below 1e11 until the year 5138; epoch ms passed that in 1973.
+  if (typeof value === 'number' && value >= 1e11) return positive(value / 1000);
+  return positive(value);
+}
+
+/** A finite number above zero, else undefined: what is left of a time or a duration once junk is ignored. */
+function positive(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 /** `exp` of a JWT, decoded without verification (the vendor signed it for the vendor); undefined for opaque tokens. */
-export function readJwtExpiry(token: string): number | undefined {
+function readJwtExpiry(token: string): number | undefined {
   return readClaim(token, 'exp');
 }
 
@@ -182,8 +225,7 @@ function readJwtIssuedAt(token: string): number | undefined {
 
 function readClaim(token: string, name: 'exp' | 'iat'): number | undefined {
   try {
-    const value = decodeJwt(token)[name];
-    return isEpochSeconds(value) ? value : undefined;
+    return positive(decodeJwt(token)[name]);
   } catch {
     return undefined;
   }

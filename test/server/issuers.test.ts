@@ -16,8 +16,9 @@ import {
   jwtVerify,
 } from 'jose';
 import type { CryptoKey as JoseCryptoKey, JWK } from 'jose';
+import { MAX_TOKEN_LENGTH } from '../../src/protocol/limits.js';
 import { TokenIssueError, accessKeyExchange, signToken, tokenExchange } from '../../src/server/index.js';
-import type { SignTokenOptions, SigningAlgorithm, TokenIssuer } from '../../src/server/index.js';
+import type { IssuedToken, SignTokenOptions, SigningAlgorithm, TokenIssuer } from '../../src/server/index.js';
 
 const API_KEY = 'qk_live_4f9c2e7a1b8d3e6f';
 const signal = () => new AbortController().signal;
@@ -152,6 +153,20 @@ describe('tokenExchange sends what it is configured to send', () => {
     });
     assert.deepEqual(await issue(undefined, { signal: signal() }), { token: 'opaque', expiresAt: 1_900_000_000 });
   });
+
+  it('reads what pick returns as an issuer’s answer: expiresIn, and junk hints ignored', async () => {
+    freshVendor(answerJson(200, { access_token: 'opaque', expires_in: 600 }));
+    const before = Math.floor(Date.now() / 1000);
+    const issue = tokenExchange({
+      url: tokenUrl,
+      pick: (json) => ({ token: (json as { access_token: string }).access_token, expiresIn: 600 }),
+    });
+    const { expiresAt } = await issue(undefined, { signal: signal() });
+    assert.ok(expiresAt! >= before + 600 && expiresAt! <= before + 601, `expiresAt ${expiresAt}`);
+
+    const junk = tokenExchange({ url: tokenUrl, pick: () => ({ token: 't', expiresAt: 'soon', expiresIn: -1 }) });
+    assert.deepEqual(await junk(undefined, { signal: signal() }), { token: 't' });
+  });
 });
 
 describe('the Qrvey configuration of tokenExchange', () => {
@@ -228,21 +243,50 @@ describe('tokenExchange gives each vendor failure its own code and never shows a
     assert.equal(error.code, 'vendor-response');
   });
 
-  it('a bad expiresAt from pick → vendor-response', async () => {
-    freshVendor(answerJson(200, { token: 't' }));
-    const issue = tokenExchange({ url: tokenUrl, pick: () => ({ token: 't', expiresAt: 'soon' }) });
-    const error = await rejection(issue(undefined, { signal: signal() }));
+  it('a token over 16 KiB → vendor-response', async () => {
+    freshVendor(answerJson(200, { token: 'x'.repeat(MAX_TOKEN_LENGTH + 1) }));
+    const error = await rejection(exchange()({ id: 'u1' }, { signal: signal() }));
     assert.ok(error instanceof TokenIssueError);
     assert.equal(error.code, 'vendor-response');
+    assert.equal(error.status, 200);
   });
 
-  it('a vendor slower than timeoutMs → vendor-timeout', async () => {
+  it('a deadline on the caller’s signal (a TimeoutError, as the handler’s) → vendor-timeout', async () => {
     freshVendor(() => {}); // never answers
-    const error = await rejection(exchange(50)({ id: 'u1' }, { signal: signal() }));
+    const deadline = new AbortController();
+    const called = new Promise<void>((resolve) => (onVendorCall = resolve));
+    const pending = rejection(exchange()({ id: 'u1' }, { signal: deadline.signal }));
+    await called;
+    onVendorCall = undefined;
+    deadline.abort(new DOMException('The token issuer did not answer within 200 ms.', 'TimeoutError'));
+    const error = await pending;
     assert.ok(error instanceof TokenIssueError);
     assert.equal(error.code, 'vendor-timeout');
     assert.equal(error.status, undefined);
     assertHidesSecrets(error, secrets);
+  });
+
+  it('AbortSignal.timeout on the caller’s signal → vendor-timeout', async () => {
+    freshVendor(() => {});
+    const error = await rejection(exchange()({ id: 'u1' }, { signal: AbortSignal.timeout(50) }));
+    assert.ok(error instanceof TokenIssueError);
+    assert.equal(error.code, 'vendor-timeout');
+  });
+
+  it('with a signal, its own timeoutMs runs no timer: the signal is the deadline', async () => {
+    freshVendor(() => {});
+    const started = Date.now();
+    const error = await rejection(exchange(50)({ id: 'u1' }, { signal: AbortSignal.timeout(300) }));
+    assert.ok(error instanceof TokenIssueError);
+    assert.equal(error.code, 'vendor-timeout');
+    assert.ok(Date.now() - started >= 290, `gave up after ${Date.now() - started} ms, before the signal did`);
+  });
+
+  it('without a signal, the deprecated timeoutMs still bounds the call', async () => {
+    freshVendor(() => {});
+    const error = await rejection(exchange(50)({ id: 'u1' }, undefined as never));
+    assert.ok(error instanceof TokenIssueError);
+    assert.equal(error.code, 'vendor-timeout');
   });
 
   it('a caller that gives up gets its own AbortError back, untouched', async () => {
@@ -390,6 +434,8 @@ const nodeRsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 // jose refuses to generate a key this weak; node:crypto does not.
 const weakRsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
 const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+const nodeEc = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const sec1Pem = nodeEc.privateKey.export({ type: 'sec1', format: 'pem' }) as string;
 const ecPem = await exportPKCS8(ec.privateKey);
 const edJwk = await exportJWK(ed.privateKey);
 const edPem = await exportPKCS8(ed.privateKey);
@@ -397,12 +443,9 @@ const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 const pem = (key: KeyObject) => key.export({ type: 'pkcs8', format: 'pem' }) as string;
 const pssOnly = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
 const pkcs1Pem = nodeRsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
-const encryptedPem = nodeRsa.privateKey.export({
-  type: 'pkcs8',
-  format: 'pem',
-  cipher: 'aes-256-cbc',
-  passphrase: 'pem-passphrase',
-}) as string;
+const encrypted = { format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pem-passphrase' } as const;
+const encryptedPem = nodeRsa.privateKey.export({ type: 'pkcs8', ...encrypted }) as string;
+const encryptedPkcs1Pem = nodeRsa.privateKey.export({ type: 'pkcs1', ...encrypted }) as string;
 const weakRsaPem = pem(weakRsa.privateKey);
 const weakRsaJwk = weakRsa.privateKey.export({ format: 'jwk' }) as JWK;
 const rsaPem = await exportPKCS8(rsa.privateKey);
@@ -414,10 +457,12 @@ const keySecrets = [
   weakRsaJwk.d!,
   rsaPem.split('\n')[5]!,
   rsaJwk.d!,
+  rsaJwk.p!,
+  pkcs1Pem.split('\n')[5]!,
   HS256_SECRET,
 ];
 
-function sign<User = { id: string }>(overrides: Partial<SignTokenOptions<User>> = {}): TokenIssuer<User> {
+function sign<User = { id: string }>(overrides: Partial<SignTokenOptions<User>> = {}): TokenIssuer<User, IssuedToken> {
   return signToken<User>({
     key: HS256_SECRET,
     alg: 'HS256',
@@ -435,10 +480,12 @@ describe('signToken mints a token the vendor can verify', () => {
     ['an HS512 byte secret', 'HS512', new Uint8Array(64).fill(7), new Uint8Array(64).fill(7)],
     ['an RS256 CryptoKey', 'RS256', rsa.privateKey, rsa.publicKey],
     ['an RS256 PEM string', 'RS256', rsaPem, rsa.publicKey],
+    ['an RS256 PKCS#1 PEM string ("BEGIN RSA PRIVATE KEY")', 'RS256', pkcs1Pem, nodeRsa.publicKey],
     ['an RS256 JWK', 'RS256', rsaJwk, rsa.publicKey],
     ['a PS256 KeyObject', 'PS256', nodeRsa.privateKey, nodeRsa.publicKey],
     ['an ES256 CryptoKey', 'ES256', ec.privateKey, ec.publicKey],
     ['an ES256 PEM string', 'ES256', ecPem, ec.publicKey],
+    ['an ES256 SEC1 PEM string ("BEGIN EC PRIVATE KEY")', 'ES256', sec1Pem, nodeEc.publicKey],
     ['an Ed25519 CryptoKey', 'EdDSA', ed.privateKey, ed.publicKey],
     ['an Ed25519 JWK', 'EdDSA', edJwk, ed.publicKey],
     ['an Ed25519 PEM string', 'EdDSA', edPem, ed.publicKey],
@@ -505,29 +552,40 @@ describe('signToken mints a token the vendor can verify', () => {
     assert.deepEqual(claims, { resource: { dashboard: 7 } });
   });
 
-  it('rejects with a TypeError when claims try to set a registered claim', async () => {
-    for (const name of ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti']) {
-      const issue = sign({ claims: () => ({ [name]: 'forged' }) });
-      const error = await rejection(issue({ id: 'u1' }, { signal: signal() }));
-      assert.ok(error instanceof TypeError);
-      assert.match(error.message, new RegExp(`"${name}"`));
-    }
-  });
-
-  it('rejects with a TypeError, key unquoted, when a JWK that looked right cannot be imported', async () => {
-    const broken = { ...rsaJwk, dp: undefined }; // one of the RSA private parts is missing
-    const issue = sign({ alg: 'RS256', key: broken });
-    const error = await rejection(issue({ id: 'u1' }, { signal: signal() }));
-    assert.ok(error instanceof TypeError);
-    assert.match(error.message, /could not be imported as a RS256 private key/);
-    assert.equal(error.cause, undefined);
-    assertHidesSecrets(error, keySecrets);
-  });
-
   it('does not sign for a caller that gave up', async () => {
     const error = await rejection(sign()({ id: 'u1' }, { signal: AbortSignal.abort() }));
     assert.equal((error as Error).name, 'AbortError');
   });
+});
+
+describe('signToken rejects a call its own functions got wrong with issuer-misconfigured', () => {
+  async function misconfigured(issue: TokenIssuer<{ id: string }>, message: RegExp): Promise<void> {
+    const error = await rejection(issue({ id: 'u1' }, { signal: signal() }));
+    assert.ok(error instanceof TokenIssueError, `expected a TokenIssueError, got ${String(error)}`);
+    assert.equal(error.code, 'issuer-misconfigured');
+    assert.match(error.message, /^signToken: /);
+    assert.match(error.message, message);
+    assertHidesSecrets(error, [...keySecrets, 'forged-value']);
+  }
+
+  for (const name of ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti']) {
+    it(`claims that set "${name}", named but not quoted`, async () => {
+      await misconfigured(sign({ claims: () => ({ [name]: 'forged-value' }) }), new RegExp(`"${name}"`));
+    });
+  }
+
+  for (const [name, returned] of [['null', null], ['an array', []], ['a string', 'forged-value']] as const) {
+    it(`claims that return ${name}`, async () => {
+      await misconfigured(sign({ claims: () => returned as never }), /options\.claims must return an object/);
+    });
+  }
+
+  for (const [name, returned] of [['a number', 42], ['an empty string', ''], ['undefined', undefined]] as const) {
+    it(`subject that returns ${name}`, async () => {
+      await misconfigured(sign({ subject: () => returned as never }), /options\.subject must return/);
+    });
+  }
+
 });
 
 describe('signToken refuses weak or mismatched keys at construction', () => {
@@ -561,8 +619,10 @@ describe('signToken refuses weak or mismatched keys at construction', () => {
     ['a P-384 PEM for ES256', () => ({ alg: 'ES256', key: pem(p384.privateKey) }), /P-256/],
     ['an ES256 PEM for RS256', () => ({ alg: 'RS256', key: ecPem }), /RSA private key/],
     ['an Ed25519 JWK for ES256', () => ({ alg: 'ES256', key: edJwk }), /EC private key/],
-    ['a PKCS#1 PEM', () => ({ alg: 'RS256', key: pkcs1Pem }), /PKCS#8/],
     ['an encrypted PEM', () => ({ alg: 'RS256', key: encryptedPem }), /encrypted/],
+    ['an encrypted PKCS#1 PEM', () => ({ alg: 'RS256', key: encryptedPkcs1Pem }), /encrypted/],
+    ['a PKCS#1 PEM for ES256', () => ({ alg: 'ES256', key: pkcs1Pem }), /EC private key on P-256/],
+    ['an RSA JWK missing a private part', () => ({ alg: 'RS256', key: { ...rsaJwk, dp: undefined } }), /not a whole/],
     ['an RSA-PSS-only key for PS256', () => ({ alg: 'PS256', key: pssOnly.privateKey }), /not restricted to RSA-PSS/],
     ['an Ed25519 key for ES256', () => ({ alg: 'ES256', key: ed.privateKey }), /EC private key/],
     ['an HMAC secret for RS256', () => ({ alg: 'RS256', key: randomBytes(64) }), /HMAC secret/],
@@ -585,6 +645,8 @@ describe('signToken refuses weak or mismatched keys at construction', () => {
       const error = refusal(() => sign({ ...override } as never));
       assert.match(error.message, /^signToken: /);
       assert.match(error.message, message);
+      // Nothing the key was read with rides along: a crash log must not hold the key.
+      assert.equal(error.cause, undefined);
       assertHidesSecrets(error, keySecrets);
     });
   }

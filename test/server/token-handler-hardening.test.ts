@@ -385,6 +385,8 @@ describe('answers 504 when the issuer does not answer within timeoutMs', () => {
     });
     assertError(await ask(host), 504, 'vendor-timeout');
     assert.equal(signal?.aborted, true);
+    // As AbortSignal.timeout aborts: what the exchanges, and any fetch the issuer made, know as a timeout.
+    assert.equal((signal?.reason as Error).name, 'TimeoutError');
     assert.ok(host.logs.some((line) => line.includes('vendor-timeout')));
   });
 });
@@ -408,7 +410,8 @@ describe('never lets a secret into a response, an error or a log', () => {
     }
     try {
       const host = await startHost({
-        issue: accessKeyExchange({ url: `${echo}/token`, accessId: ACCESS_ID, accessKey: ACCESS_KEY, timeoutMs: 200 }),
+        issue: accessKeyExchange({ url: `${echo}/token`, accessId: ACCESS_ID, accessKey: ACCESS_KEY }),
+        timeoutMs: 200,
         rateLimit: { max: 8, windowMs: 60_000 },
         logger: console,
       });

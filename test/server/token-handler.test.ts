@@ -3,7 +3,15 @@ import http from 'node:http';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { SignJWT, generateKeyPair } from 'jose';
-import { TokenIssueError, accessKeyExchange, createTokenHandler, toNodeListener } from '../../src/server/index.js';
+import { MAX_TOKEN_LENGTH } from '../../src/protocol/limits.js';
+import {
+  TokenIssueError,
+  accessKeyExchange,
+  createTokenHandler,
+  signToken,
+  toNodeListener,
+  tokenExchange,
+} from '../../src/server/index.js';
 import type { IssuedToken, TokenHandlerOptions, TokenIssuer, WebHandler } from '../../src/server/index.js';
 import { listen } from './loopback.js';
 
@@ -65,8 +73,8 @@ function answerJson(status: number, body: unknown): VendorBehaviour {
 
 // --- the host ------------------------------------------------------------------------------------------------------
 
-function exchange(timeoutMs = 2000): TokenIssuer<unknown> {
-  return accessKeyExchange({ url: vendorTokenUrl, accessId: ACCESS_ID, accessKey: ACCESS_KEY, timeoutMs });
+function exchange(): TokenIssuer<unknown, IssuedToken> {
+  return accessKeyExchange({ url: vendorTokenUrl, accessId: ACCESS_ID, accessKey: ACCESS_KEY });
 }
 
 interface Host {
@@ -145,10 +153,12 @@ describe('answers 200 with the vendor token and no-cache headers', () => {
     assert.equal(answer.json.embedToken, jwt);
   });
 
-  it("prefers the issuer's expiresAt, and omits expiresAt for an opaque token", async () => {
-    const { jwt } = await signVendorJwt();
-    const explicit = await startHost({ issue: async () => ({ token: jwt, expiresAt: 2_000_000_000 }) });
-    assert.deepEqual((await ask(explicit)).json, { embedToken: jwt, expiresAt: 2_000_000_000 });
+  it("takes the earlier of the issuer's expiresAt and the JWT's exp; an opaque token has none", async () => {
+    const { jwt, exp } = await signVendorJwt();
+    const later = await startHost({ issue: async () => ({ token: jwt, expiresAt: 2_000_000_000 }) });
+    assert.deepEqual((await ask(later)).json, { embedToken: jwt, expiresAt: exp });
+    const sooner = await startHost({ issue: async () => ({ token: jwt, expiresAt: exp - 600 }) });
+    assert.deepEqual((await ask(sooner)).json, { embedToken: jwt, expiresAt: exp - 600 });
 
     const opaque = await startHost({ issue: async () => ({ token: 'opaque-token-123' }) });
     const answer = await ask(opaque);
@@ -186,6 +196,130 @@ describe('answers 200 with the vendor token and no-cache headers', () => {
     await answer;
     assert.equal(seen?.aborted, true);
   });
+});
+
+describe('takes what issue resolves in the shapes the element’s fetchToken may', () => {
+  const NOW = Date.UTC(2030, 0, 1);
+  const NOW_S = NOW / 1000;
+  const shapes: Array<[string, unknown, object]> = [
+    ['a plain string', 'opaque-token', { embedToken: 'opaque-token' }],
+    ['a plain string with a line break after it', 'opaque-token\n', { embedToken: 'opaque-token' }],
+    ['{token}', { token: 'opaque-token' }, { embedToken: 'opaque-token' }],
+    ['expiresAt in epoch seconds', { token: 't', expiresAt: NOW_S + 600 }, { embedToken: 't', expiresAt: NOW_S + 600 }],
+    ['expiresAt in epoch ms', { token: 't', expiresAt: NOW + 600_000 }, { embedToken: 't', expiresAt: NOW_S + 600 }],
+    [
+      'expiresAt as an ISO date',
+      { token: 't', expiresAt: new Date(NOW + 600_000).toISOString() },
+      { embedToken: 't', expiresAt: NOW_S + 600 },
+    ],
+    ['expiresIn in seconds', { token: 't', expiresIn: 600 }, { embedToken: 't', expiresAt: NOW_S + 600 }],
+    [
+      'the earlier of expiresAt and expiresIn',
+      { token: 't', expiresAt: NOW_S + 900, expiresIn: 600 },
+      { embedToken: 't', expiresAt: NOW_S + 600 },
+    ],
+    ['a negative expiresIn, ignored', { token: 't', expiresIn: -60 }, { embedToken: 't' }],
+    ['a zero expiresIn, ignored', { token: 't', expiresIn: 0 }, { embedToken: 't' }],
+    ['a NaN expiresIn, ignored', { token: 't', expiresIn: Number.NaN }, { embedToken: 't' }],
+    ['an Infinity expiresIn, ignored', { token: 't', expiresIn: Number.POSITIVE_INFINITY }, { embedToken: 't' }],
+    ['an expiresIn string, ignored', { token: 't', expiresIn: '600' }, { embedToken: 't' }],
+    ['an expiresAt that does not parse, ignored', { token: 't', expiresAt: 'soon' }, { embedToken: 't' }],
+    ['a zero expiresAt, ignored', { token: 't', expiresAt: 0 }, { embedToken: 't' }],
+    ['a token of exactly 16 KiB', 'x'.repeat(MAX_TOKEN_LENGTH), { embedToken: 'x'.repeat(MAX_TOKEN_LENGTH) }],
+  ];
+  for (const [name, resolved, body] of shapes) {
+    it(`${name} → 200`, async () => {
+      const host = await startHost({ issue: async () => resolved as never, now: () => NOW });
+      const answer = await ask(host);
+      assert.equal(answer.status, 200);
+      assert.deepEqual(answer.json, body);
+      assert.deepEqual(host.logs, []);
+    });
+  }
+
+  const junk: Array<[string, unknown]> = [
+    ['an empty string', ''],
+    ['a blank string', '  \n'],
+    ['{token: ""}', { token: '' }],
+    ['an object without a token', { embedToken: 'wrong-name' }],
+    ['a number', 42],
+    ['null', null],
+    ['undefined', undefined],
+    ['a token over 16 KiB', 'x'.repeat(MAX_TOKEN_LENGTH + 1)],
+    ['{token} over 16 KiB', { token: 'x'.repeat(MAX_TOKEN_LENGTH + 1), expiresIn: 600 }],
+  ];
+  for (const [name, resolved] of junk) {
+    it(`${name} → 502 vendor-failed, logged as vendor-response`, async () => {
+      const host = await startHost({ issue: async () => resolved as never });
+      const answer = await ask(host);
+      assert.equal(answer.status, 502);
+      assert.equal(answer.json.error.code, 'vendor-failed');
+      assert.equal(host.logs.length, 1);
+      assert.match(host.logs[0]!, /vendor-response/);
+    });
+  }
+
+  it('caches a token whose life came as expiresIn, as one with expiresAt', async () => {
+    let calls = 0;
+    const host = await startHost({ issue: async () => ({ token: `t${++calls}`, expiresIn: 900 }), now: () => NOW });
+    assert.equal((await ask(host)).json.embedToken, 't1');
+    assert.equal((await ask(host)).json.embedToken, 't1');
+    assert.equal(calls, 1);
+  });
+});
+
+describe('one timer decides how long the vendor may take: the handler’s timeoutMs', () => {
+  for (const exchangeTimeoutMs of [50, undefined, 10_000]) {
+    const name = `504 at ~200 ms with the exchange's own timeoutMs ${exchangeTimeoutMs ?? 'left out'}`;
+    it(name, { timeout: 5000 }, async (t) => {
+      vendorBehaviour = () => {}; // hangs
+      const timers = t.mock.method(AbortSignal, 'timeout');
+      const host = await startHost({
+        timeoutMs: 200,
+        issue: tokenExchange({ url: vendorTokenUrl, timeoutMs: exchangeTimeoutMs }),
+      });
+      const vendorCalled = new Promise<VendorCall>((resolve) => (onVendorCall = resolve));
+      const started = performance.now();
+      const answer = await ask(host);
+      const elapsed = performance.now() - started;
+      onVendorCall = undefined;
+
+      assert.equal(answer.status, 504);
+      assert.equal(answer.json.error.code, 'vendor-timeout');
+      // Not at 50 ms (the exchange's option), nor at 5 s or 10 s: at the handler's 200 ms, with room for a busy machine.
+      assert.ok(elapsed >= 190 && elapsed < 2500, `answered after ${Math.round(elapsed)} ms`);
+      assert.equal(timers.mock.callCount(), 0, 'the exchange started a timer of its own');
+      // The exchange honoured the signal: the vendor saw its connection go when the handler gave up.
+      await (await vendorCalled).abandoned;
+      assert.equal(host.logs.length, 1);
+      assert.match(host.logs[0]!, /vendor-timeout/);
+    });
+  }
+});
+
+describe('signToken misuse is a 502 logged as issuer-misconfigured', () => {
+  const SECRET = 'hs256-secret-that-is-32-bytes-long!!';
+  for (const [name, options] of [
+    ['claims that set sub', { claims: () => ({ sub: 'admin' }) }],
+    ['claims that return no object', { claims: () => null as never }],
+    ['a subject that returns no string', { subject: () => 7 as never }],
+  ] as const) {
+    it(name, async () => {
+      const issue = signToken<{ id: string }>({
+        key: SECRET,
+        alg: 'HS256',
+        issuer: 'https://host.example',
+        audience: 'vendor',
+        ...options,
+      });
+      const host = await startHost({ issue });
+      const answer = await ask(host);
+      assert.equal(answer.status, 502);
+      assert.equal(answer.json.error.code, 'vendor-failed');
+      assert.deepEqual(host.logs, ['secure-widget/server: token request failed: issuer-misconfigured']);
+      assert.ok(!answer.text.includes(SECRET) && !host.logs[0]!.includes(SECRET));
+    });
+  }
 });
 
 describe('rejects other methods with 405 and Allow: GET, POST', () => {
@@ -284,7 +418,7 @@ describe('maps vendor failures to 502 and timeouts to 504', () => {
   for (const { name, vendor, status, code, log } of cases) {
     it(name, { timeout: 5000 }, async () => {
       vendorBehaviour = vendor;
-      const host = await startHost({ issue: exchange(150) });
+      const host = await startHost({ issue: exchange(), timeoutMs: 150 });
       const answer = await ask(host);
       assert.equal(answer.status, status);
       assert.equal(answer.json.error.code, code);
@@ -434,7 +568,7 @@ describe('accessKeyExchange checks its options at construction', () => {
 describe('aborts the vendor call when the client goes away', () => {
   it('the vendor sees its connection close and nothing is logged', { timeout: 5000 }, async () => {
     vendorBehaviour = () => {}; // hang until the host gives up on us
-    const host = await startHost({ issue: exchange(10_000) });
+    const host = await startHost({ issue: exchange() });
     const vendorCalled = new Promise<VendorCall>((resolve) => (onVendorCall = resolve));
     const client = new AbortController();
     const pending = fetch(host.url, { signal: client.signal });
