@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
-// Lit (5.9 KB) and jose's decodeJwt (0.65 KB) are most of it; bundle and iframe modes with their security checks the rest.
-const BUDGET_GZIP = 16 * 1024;
+// Lit's ReactiveElement and jose's decodeJwt (0.65 KB) are a third of it; both modes with their checks the rest.
+const BUDGET_GZIP = 14.5 * 1024;
 const file = new URL('../dist/secure-widget.js', import.meta.url);
 const code = readFileSync(file);
 const gzip = gzipSync(code, { level: 9 }).length;

@@ -3,6 +3,7 @@ import sinon from 'sinon';
 import '../src/index.js';
 import type { SecureWidget } from '../src/element/secure-widget.js';
 import {
+  cleanUpAfterEach,
   fakeTime,
   mount,
   nextEvent,
@@ -24,16 +25,10 @@ class PolicyWidget extends HTMLElement {
 }
 customElements.define('policy-widget', PolicyWidget);
 
-let restore: (() => void)[] = [];
-afterEach(() => {
-  for (const undo of restore.reverse()) undo();
-  restore = [];
-  sinon.restore();
-  document.body.replaceChildren();
-});
+const later = cleanUpAfterEach();
 
 function track(time: ReturnType<typeof fakeTime>) {
-  restore.push(() => time.clock.restore());
+  later(() => time.clock.restore());
   return time;
 }
 
@@ -65,7 +60,7 @@ async function callsReach(scope: TestScope, count: number, what = `${count} requ
 
 function setVisibility(state: DocumentVisibilityState) {
   Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
-  restore.push(() => delete (document as { visibilityState?: unknown }).visibilityState);
+  later(() => delete (document as { visibilityState?: unknown }).visibilityState);
 }
 
 describe('transient failures retry with backoff; fatal ones wait', () => {

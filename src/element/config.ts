@@ -1,4 +1,4 @@
-import type { BundleType } from './embed/bundle.js';
+import type { BundleConfig } from './embed/bundle-embed.js';
 import { SecureWidgetError } from './errors.js';
 import { acceptUrl } from './url-policy.js';
 
@@ -11,16 +11,13 @@ export interface WidgetConfig {
   endpoint: URL | null;
   credentials: RequestCredentials;
   scope: TokenScope;
+  /** Widgets with the same key share one token (with `fetchToken`: across functions); null when not set. */
+  tokenKey: string | null;
   /** ms */
   margin: number;
-  bundleUrl: URL | null;
-  bundleType: BundleType;
-  integrity: string | null;
-  nonce: string | null;
+  /** Bundle mode: the vendor script and element. */
+  bundle: BundleConfig;
   src: URL | null;
-  tokenAttribute: string;
-  expiryEvent: string;
-  reloadGlobal: string;
   frame: FrameConfig;
 }
 
@@ -40,6 +37,7 @@ export interface WidgetAttributes {
   tokenEndpoint?: string | null;
   tokenCredentials?: string | null;
   tokenScope?: string | null;
+  tokenKey?: string | null;
   refreshMargin?: number | string | null;
   bundleUrl?: string | null;
   bundleType?: string | null;
@@ -139,15 +137,20 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
     endpoint,
     credentials: choice(attributes.tokenCredentials, CREDENTIALS, 'same-origin'),
     scope: choice(attributes.tokenScope, ['page', 'element'], 'page'),
+    tokenKey: attributes.tokenKey?.trim() || null,
     margin: (Number.isFinite(margin) && margin >= 0 ? margin : DEFAULT_MARGIN_SECONDS) * 1000,
-    bundleUrl,
-    bundleType: choice(attributes.bundleType, ['classic', 'module'], 'classic'),
-    integrity: attributes.integrity?.trim() || null,
-    nonce: attributes.nonce?.trim() || null,
+    bundle: {
+      bundleUrl,
+      script: {
+        type: choice(attributes.bundleType, ['classic', 'module'], 'classic'),
+        integrity: attributes.integrity?.trim() || null,
+        nonce: attributes.nonce?.trim() || null,
+      },
+      tokenAttribute,
+      expiryEvent: text(attributes.expiryEvent, 'rai-error'),
+      reloadGlobal: text(attributes.reloadGlobal, 'ReturningAIWidget'),
+    },
     src,
-    tokenAttribute,
-    expiryEvent: text(attributes.expiryEvent, 'rai-error'),
-    reloadGlobal: text(attributes.reloadGlobal, 'ReturningAIWidget'),
     frame: {
       sandbox: sandbox.join(' '),
       allow: attributes.allow?.trim() || null,

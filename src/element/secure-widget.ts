@@ -1,33 +1,42 @@
-import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { SecureWidgetError } from './errors.js';
-import type { SecureWidgetEventMap } from './events.js';
+import { ReactiveElement, type PropertyDeclaration, type PropertyValues } from '@lit/reactive-element';
 import { styles } from './secure-widget.styles.js';
 import { WidgetStatus } from './status.js';
 import type { CustomTokenFetcher } from './token/source.js';
-import { readConfig } from './config.js';
-import { WidgetSession, errorDetail } from './widget-session.js';
+import { WidgetController } from './widget-controller.js';
 
 export { WidgetStatus } from './status.js';
 
-/** Properties whose change means another token source or another embedding: the widget starts over. */
-const RESTART_ON = [
-  'mode',
-  'tokenEndpoint',
-  'tokenCredentials',
-  'tokenScope',
-  'fetchToken',
-  'bundleUrl',
-  'bundleType',
-  'src',
-  'tokenAttribute',
-  'expiryEvent',
-  'reloadGlobal',
-  'sandbox',
-  'allow',
-  'referrerPolicy',
-  'height',
-  'width',
-] as const;
+/**
+ * The reactive properties, in one table: the attribute each reflects from (`0` for none, `1` for the property's own
+ * name), and whether a change starts the widget over (another token source or another embedding: `R`).
+ */
+const R = true;
+const PROPERTIES = {
+  tokenEndpoint: ['token-endpoint', R],
+  tokenCredentials: ['token-credentials', R],
+  tokenScope: ['token-scope', R],
+  tokenKey: ['token-key', R],
+  mode: [1, R],
+  bundleUrl: ['bundle-url', R],
+  bundleType: ['bundle-type', R],
+  integrity: [1],
+  src: [1, R],
+  tokenAttribute: ['token-attribute', R],
+  expiryEvent: ['expiry-event', R],
+  reloadGlobal: ['reload-global', R],
+  refreshMargin: ['refresh-margin'],
+  // A new function does not start over (a framework passes a new closure on every render), but a function where
+  // there was none, or none where there was one, is another token source.
+  fetchToken: [0],
+  sandbox: [1, R],
+  allow: [1, R],
+  referrerPolicy: ['referrerpolicy', R],
+  height: [1, R],
+  width: [1, R],
+} as const satisfies Record<string, readonly [string | 0 | 1, true?]>;
+
+type PropertyName = keyof typeof PROPERTIES;
+const RESTART_ON = (Object.keys(PROPERTIES) as PropertyName[]).filter((name) => PROPERTIES[name][1]);
 
 /**
  * Embeds a third-party widget that needs a short-lived token: fetches the token from the page's own backend, hands it
@@ -44,7 +53,7 @@ const RESTART_ON = [
  * @slot error - shown while `status` is `error`
  * @csspart error - the built-in message shown when the `error` slot is empty
  */
-export class SecureWidget extends LitElement {
+export class SecureWidget extends ReactiveElement {
   static define(tag = 'secure-widget', registry: CustomElementRegistry = customElements): typeof SecureWidget {
     if (!registry.get(tag)) registry.define(tag, this);
     return this;
@@ -53,26 +62,12 @@ export class SecureWidget extends LitElement {
   static override styles = styles;
 
   // Declared here rather than with decorators: the same metadata, without the decorator helpers in the bundle.
-  static override properties = {
-    tokenEndpoint: { attribute: 'token-endpoint' },
-    tokenCredentials: { attribute: 'token-credentials' },
-    mode: {},
-    bundleUrl: { attribute: 'bundle-url' },
-    bundleType: { attribute: 'bundle-type' },
-    integrity: {},
-    src: {},
-    tokenAttribute: { attribute: 'token-attribute' },
-    expiryEvent: { attribute: 'expiry-event' },
-    reloadGlobal: { attribute: 'reload-global' },
-    refreshMargin: { attribute: 'refresh-margin' },
-    tokenScope: { attribute: 'token-scope' },
-    fetchToken: { attribute: false },
-    sandbox: {},
-    allow: {},
-    referrerPolicy: { attribute: 'referrerpolicy' },
-    height: {},
-    width: {},
-  };
+  static override properties = Object.fromEntries(
+    Object.entries(PROPERTIES).map(([name, [attribute]]): [string, PropertyDeclaration] => [
+      name,
+      { attribute: attribute === 0 ? false : attribute === 1 ? name : attribute },
+    ]),
+  );
 
   /** URL of the host backend's token endpoint (GET, JSON or text/plain). Relative URLs are the page's own origin. */
   declare tokenEndpoint?: string | null;
@@ -99,8 +94,15 @@ export class SecureWidget extends LitElement {
   /** `page` (default): widgets with the same endpoint share one token and one request. `element`: this one alone. */
   declare tokenScope?: 'page' | 'element' | null;
   /**
-   * Replaces the endpoint: resolves to a token, or `{ token, expiresAt?, expiresIn? }`. Widgets given the same
-   * function share its tokens. Security: it must get the token from your backend; never mint tokens in the browser.
+   * Widgets with the same `token-key` share one token, one request and one timer, whatever function each was given as
+   * `fetchToken` (the page says they act for one user). Change it when the user changes: the widget starts over.
+   */
+  declare tokenKey?: string | null;
+  /**
+   * Replaces the endpoint: resolves to a token, or `{ token, expiresAt?, expiresIn? }`. A new function (a framework's
+   * inline closure on each render) is used for the next fetch and starts nothing over. Widgets share tokens when
+   * given the same function, or the same `token-key`. Security: it must get the token from your backend; never mint
+   * tokens in the browser.
    */
   declare fetchToken?: CustomTokenFetcher | null;
   /** Iframe mode: the frame's sandbox; default `allow-scripts allow-same-origin allow-forms allow-popups`. */
@@ -114,11 +116,9 @@ export class SecureWidget extends LitElement {
   /** Iframe mode: the frame's width; default 100%. */
   declare width?: string | number | null;
 
-  #status: WidgetStatus = WidgetStatus.loading;
-  #markupToken: string | null = null;
-  #session: WidgetSession | null = null;
-  /** The inputs of the last start, failed or not: a configuration error must not restart in a loop. */
-  #startedWith: readonly unknown[] | null = null;
+  readonly #controller = new WidgetController(this);
+  #slots: [HTMLSlotElement, HTMLSlotElement, HTMLSlotElement] | undefined;
+  #view: HTMLElement | null = null;
 
   static override get observedAttributes(): string[] {
     return [...super.observedAttributes, 'embed-token'];
@@ -126,12 +126,17 @@ export class SecureWidget extends LitElement {
 
   /** `loading`, `ready`, `refreshing` or `error`; reflected to the `status` attribute for styling. */
   get status(): WidgetStatus {
-    return this.#status;
+    return this.#controller.status;
   }
 
   /** When the token in hand expires, in ms since the epoch by the local clock; null when unknown or none. */
   get expiresAt(): number | null {
-    return this.#session?.expiresAt ?? null;
+    return this.#controller.session?.expiresAt ?? null;
+  }
+
+  /** @internal The inputs whose change starts the widget over; `fetchToken` counts only as there or not. */
+  get restartInputs(): readonly unknown[] {
+    return RESTART_ON.map((name) => (name === 'fetchToken' ? typeof this.fetchToken === 'function' : this[name]));
   }
 
   /**
@@ -143,9 +148,7 @@ export class SecureWidget extends LitElement {
     return null;
   }
   set embedToken(token: string | null) {
-    const value = token?.trim() || null;
-    if (this.#session && value) this.#session.useMarkupToken(value);
-    else this.#markupToken = value;
+    this.#controller.offerMarkupToken(token?.trim() || null);
   }
 
   override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
@@ -158,106 +161,55 @@ export class SecureWidget extends LitElement {
     super.attributeChangedCallback(name, old, value);
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    // A moved element keeps its session (see disconnectedCallback); a new connection starts in the next update,
-    // so that properties set right after insertion (el.fetchToken = …) are seen.
-    if (!this.#session) this.requestUpdate();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    // Moving an element disconnects and reconnects it in one task: wait a microtask before tearing down, so that a
-    // move keeps its token and makes no request.
-    queueMicrotask(() => {
-      if (!this.isConnected) this.#stop();
-    });
-  }
-
   /** A new token now, then reload the vendor widget with it. Rejects with a SecureWidgetError (also dispatched). */
   async refresh(): Promise<void> {
-    await this.#requireSession().refresh();
+    await this.#controller.requireSession().refresh();
   }
 
   /** Reloads the vendor widget with the token in hand. */
   async reload(): Promise<void> {
-    await this.#requireSession().reload();
+    await this.#controller.requireSession().reload();
   }
 
-  protected override render() {
-    const status = this.#status;
+  /**
+   * The shadow root holds three slots and, in iframe mode, the frame; `status` says which show. Written with the DOM
+   * rather than a template: ReactiveElement (Lit's reactive core) without lit-html's template engine, which a view
+   * this small does not need, saves a third of the bundle (docs/decisions.md).
+   */
+  protected override update(changed: PropertyValues<this>): void {
+    super.update(changed);
+    const root = this.renderRoot;
+    const slots = (this.#slots ??= [slot('loading'), slot('error', errorMessage()), slot()]);
+    const [loading, error, content] = slots;
+    if (!loading.isConnected) root.append(...slots);
+    const { status } = this;
+    loading.hidden = status !== WidgetStatus.loading;
+    error.hidden = status !== WidgetStatus.error;
+    content.hidden = !error.hidden;
     // The frame stays in the tree while hidden: taking an iframe out of the document would unload it.
-    const view = this.#session?.view;
+    const view = this.#controller.session?.view ?? null;
+    if (this.#view !== view) {
+      this.#view?.remove();
+      if (view) root.append(view);
+      this.#view = view;
+    }
     if (view) view.hidden = status === WidgetStatus.error;
-    return html`${status === WidgetStatus.loading ? html`<slot name="loading"></slot>` : nothing}${status ===
-    WidgetStatus.error
-      ? html`<slot name="error"><p part="error">This widget is unavailable right now.</p></slot>`
-      : html`<slot></slot>`}${view ?? nothing}`;
   }
 
-  /** Starts (or restarts) before rendering, so the status a start sets is part of this update, not another one. */
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    super.willUpdate(changed);
-    if (!this.isConnected) return;
-    const inputs = RESTART_ON.map((name) => this[name]);
-    const started = this.#startedWith;
-    if (started && inputs.every((value, index) => value === started[index])) return;
-    this.#stop();
-    this.#start(inputs);
-  }
+}
 
-  #start(inputs: readonly unknown[]): void {
-    this.#startedWith = inputs;
-    this.#setStatus(WidgetStatus.loading);
-    let session: WidgetSession;
-    try {
-      const config = readConfig(this);
-      session = new WidgetSession(this.#sessionHost, config, this.fetchToken);
-    } catch (error) {
-      this.#emit('secure-widget-error', errorDetail(error as SecureWidgetError));
-      this.#setStatus(WidgetStatus.error);
-      return;
-    }
-    this.#session = session;
-    const markupToken = this.#markupToken;
-    this.#markupToken = null;
-    session.start(markupToken);
-  }
+function slot(name?: string, fallback?: Node): HTMLSlotElement {
+  const element = document.createElement('slot');
+  if (name) element.name = name;
+  if (fallback) element.append(fallback);
+  return element;
+}
 
-  #stop(): void {
-    this.#startedWith = null;
-    this.#session?.stop();
-    this.#session = null;
-  }
-
-  readonly #sessionHost = {
-    element: this,
-    get status(): WidgetStatus {
-      return this.element.status;
-    },
-    setStatus: (status: WidgetStatus) => this.#setStatus(status),
-    emit: <K extends keyof SecureWidgetEventMap>(type: K, detail: SecureWidgetEventMap[K]['detail']) =>
-      this.#emit(type, detail),
-  };
-
-  #requireSession(): WidgetSession {
-    if (this.#session) return this.#session;
-    throw new SecureWidgetError('config-invalid', '<secure-widget> is not connected or not configured.', {
-      fatal: true,
-    });
-  }
-
-  #setStatus(status: WidgetStatus): void {
-    if (this.#status !== status) {
-      this.#status = status;
-      this.requestUpdate();
-    }
-    if (this.getAttribute('status') !== status) this.setAttribute('status', status);
-  }
-
-  #emit<K extends keyof SecureWidgetEventMap>(type: K, detail: SecureWidgetEventMap[K]['detail']): void {
-    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
-  }
+function errorMessage(): HTMLElement {
+  const message = document.createElement('p');
+  message.setAttribute('part', 'error');
+  message.textContent = 'This widget is unavailable right now.';
+  return message;
 }
 
 declare global {

@@ -1,111 +1,94 @@
+import type { WidgetConfig } from './config.js';
 import { BundleEmbed } from './embed/bundle-embed.js';
 import type { Embed, EmbedHost } from './embed/embed.js';
 import { IframeEmbed } from './embed/iframe-embed.js';
 import { SecureWidgetError } from './errors.js';
-import type { SecureWidgetEventMap, TokenSource } from './events.js';
-import { WidgetStatus } from './status.js';
-import { TokenBroker, sharedBroker, type TokenSubscriber } from './token/broker.js';
-import { grantFromMarkup, isFresh, type TokenGrant } from './token/grant.js';
+import type { SecureWidgetErrorDetail, SecureWidgetEventMap } from './events.js';
+import {
+  initialState,
+  nextDeadline,
+  statusOf,
+  step,
+  type RecoveryEffects,
+  type RecoveryInput,
+  type RecoveryState,
+} from './recovery.js';
+import type { WidgetStatus } from './status.js';
+import { TokenBroker, type TokenSubscriber } from './token/broker.js';
+import { Deadline } from './token/deadline.js';
+import { grantFromMarkup, isFresh } from './token/grant.js';
+import { rekeyBroker, sharedBroker } from './token/registry.js';
 import { customLoader, endpointLoader, type CustomTokenFetcher, type TokenLoader } from './token/source.js';
-import type { WidgetConfig } from './config.js';
-
-/** An expiry event this soon after a token was loaded means the vendor rejected a fresh token. */
-const FRESH_REJECTION_WINDOW = 5_000;
-const MAX_FRESH_REJECTIONS = 3;
-/**
- * Expiry events this close to the first one are one burst (a vendor whose several requests fail with the same old
- * token): those before the reload are echoes, served by the one recovery; those after it may be the vendor's verdict
- * on the new token, so together they earn one follow-up at the end of the window, never one recovery each.
- */
-const BURST_WINDOW = 100;
-const MAX_DELAY = 2 ** 31 - 1;
 
 /** What a session needs from its element: status and events are the element's public face. */
 export interface SessionHost {
   readonly element: HTMLElement;
-  readonly status: WidgetStatus;
   setStatus(status: WidgetStatus): void;
   emit<K extends keyof SecureWidgetEventMap>(type: K, detail: SecureWidgetEventMap[K]['detail']): void;
 }
 
+interface Waiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 /**
- * One connection of a `<secure-widget>`: the token source (a shared broker), the embedding, and the recovery logic
- * that ties them together (hand over, reload, bursts, reload loops, wake). Everything it starts ends with `stop()`.
+ * One connection of a `<secure-widget>`: it feeds what happens (tokens, vendor events, calls, the clock) to the
+ * recovery machine (recovery.ts) and carries out what the machine decides, on the token source (a broker) and the
+ * embedding. Everything it starts ends with `stop()`: one AbortController for listeners, embedding and subscription.
  */
 export class WidgetSession {
   readonly #host: SessionHost;
   readonly #config: WidgetConfig;
   readonly #controller = new AbortController();
-  readonly #broker: TokenBroker | null;
   readonly #subscriber: TokenSubscriber;
   readonly #embed: Embed;
+  readonly #deadline = new Deadline();
+  #source: TokenSourceHandle | null;
+  #state: RecoveryState;
+  #inputs: RecoveryInput[] = [];
+  #stepping = false;
+  #waiters: Waiter[] = [];
+  /** Events of the step under way, dispatched once its status is set. */
+  #announcements: (() => void)[] = [];
   /** What the element renders in its shadow root for this session: the iframe in iframe mode. */
   readonly view: HTMLElement | null;
-
-  #grant: TokenGrant | null = null;
-  /** The token the vendor widget was last loaded with: the one it rejects when it fires its expiry event. */
-  #loadedToken: string | null = null;
-  #loadedAt = 0;
-  /** When that token expires (local ms), if known: a vendor still running on it past then is reloaded unasked. */
-  #loadedExpiresAt: number | null = null;
-  #freshRejections = 0;
-  /** A recovery is under way (hand-over or fetch, then reload); `#reloading` is its reload part. */
-  #recovering = false;
-  #reloading = false;
-  /** When the current burst of expiry events began. */
-  #burstAt = Number.NEGATIVE_INFINITY;
-  /** An expiry event came after this burst's reload began: look again once the burst is over. */
-  #followUp = false;
-  #followUpTimer: ReturnType<typeof setTimeout> | undefined;
-  /** An expiry could not be served; the next token that arrives reloads the widget. */
-  #awaitingToken = false;
-  /** Stopped by reload-loop until refresh(). */
-  #halted = false;
-  /** Flips status to `error` when the token in hand runs out after a failed attempt to replace it. */
-  #expiryWatch: ReturnType<typeof setTimeout> | undefined;
 
   constructor(host: SessionHost, config: WidgetConfig, fetchToken: CustomTokenFetcher | null | undefined) {
     this.#host = host;
     this.#config = config;
     const { signal } = this.#controller;
-    this.#broker = brokerFor(config, fetchToken);
+    this.#source = tokenSource(config, fetchToken);
+    this.#state = initialState(this.#source !== null);
     this.#subscriber = {
       margin: config.margin,
-      onToken: (grant, fetchedForThis) => this.#onToken(grant, fetchedForThis ? 'endpoint' : 'shared'),
-      onError: (error, retryAt) => this.#onTokenError(error, retryAt),
+      onToken: (grant, fetchedForThis) =>
+        this.#send({ type: 'token', grant, source: fetchedForThis ? 'endpoint' : 'shared' }),
+      onError: (error, retryAt) => this.#send({ type: 'token-failed', error, retryAt }),
     };
     const embedHost: EmbedHost = {
-      ready: () => this.#onReady(),
-      expired: () => void this.#onExpired(),
-      fail: (error) => this.#report(error),
-      loaded: (token) => this.#loaded(token),
-      reloaded: (token) => this.#onReloadedByAnother(token),
+      ready: () => this.#send({ type: 'vendor-ready' }),
+      expired: () => this.#send({ type: 'vendor-expired' }),
+      fail: (error, mends) => this.#send({ type: 'vendor-failed', error, mends }),
+      loaded: (token) => this.#send({ type: 'vendor-loaded', token }),
+      reloaded: (token, reason) => this.#send({ type: 'reloaded-by-page', token, reason }),
     };
     if (config.mode === 'iframe') {
       const embed = new IframeEmbed(embedHost, config.src!, config.frame, signal);
       this.#embed = embed;
       this.view = embed.frame;
     } else {
-      this.#embed = new BundleEmbed(
-        host.element,
-        embedHost,
-        {
-          bundleUrl: config.bundleUrl,
-          bundle: { type: config.bundleType, integrity: config.integrity, nonce: config.nonce },
-          tokenAttribute: config.tokenAttribute,
-          expiryEvent: config.expiryEvent,
-          reloadGlobal: config.reloadGlobal,
-        },
-        signal,
-      );
+      this.#embed = new BundleEmbed(host.element, embedHost, config.bundle, signal);
       this.view = null;
     }
-    if (this.#broker) signal.addEventListener('abort', this.#broker.subscribe(this.#subscriber), { once: true });
+    this.#subscribe();
     signal.addEventListener(
       'abort',
       () => {
-        clearTimeout(this.#expiryWatch);
-        clearTimeout(this.#followUpTimer);
+        this.#deadline.clear();
+        this.#source?.unsubscribe();
+        const aborted = new DOMException('The widget was disconnected.', 'AbortError');
+        for (const waiter of this.#waiters.splice(0)) waiter.reject(aborted);
       },
       { once: true },
     );
@@ -113,32 +96,30 @@ export class WidgetSession {
     document.addEventListener(
       'visibilitychange',
       () => {
-        if (document.visibilityState === 'visible') this.#wake();
+        if (document.visibilityState === 'visible') this.#send({ type: 'wake' });
       },
       { signal },
     );
-    window.addEventListener('online', () => this.#wake(), { signal });
-  }
-
-  get #stopped(): boolean {
-    return this.#controller.signal.aborted;
+    window.addEventListener('online', () => this.#send({ type: 'wake' }), { signal });
   }
 
   /** When the token in hand expires (local ms), or null. */
   get expiresAt(): number | null {
-    return this.#grant?.expiresAt ?? null;
+    return this.#state.grant?.expiresAt ?? null;
   }
 
-  /** Asks for the first token: the server-rendered one while it is fresh, else the broker's. */
+  get status(): WidgetStatus {
+    return statusOf(this.#state, Date.now());
+  }
+
+  /** Asks for the first token: the server-rendered one while it is fresh, else the source's. */
   start(markupToken: string | null): void {
     if (markupToken && this.useMarkupToken(markupToken)) return;
-    if (!this.#broker) {
-      this.#report(
-        new SecureWidgetError('config-invalid', 'Set token-endpoint, fetchToken or embed-token.', { fatal: true }),
-      );
+    if (!this.#source) {
+      this.#send({ type: 'fault', error: notConfigured('Set token-endpoint, fetchToken or embed-token.') });
       return;
     }
-    this.#broker.request(this.#subscriber).catch(() => {});
+    void this.#source.broker.request(this.#subscriber);
   }
 
   stop(): void {
@@ -146,224 +127,143 @@ export class WidgetSession {
   }
 
   /**
-   * Uses a server-rendered token while it is fresh (true), shared with the other widgets of the endpoint. A stale one
+   * Uses a server-rendered token while it is fresh (true), shared with the other widgets of the source. A stale one
    * is dropped in favour of a fetch (false): a page served from a cache carries a dead token, and with an endpoint
    * that is routine, not a failure.
    */
   useMarkupToken(token: string): boolean {
-    let grant: TokenGrant;
+    let grant;
     try {
       grant = grantFromMarkup(token, Date.now());
     } catch (error) {
-      if (this.#broker) return false;
-      this.#report(error as SecureWidgetError);
+      if (this.#source) return false;
+      this.#send({ type: 'fault', error: error as SecureWidgetError });
       return true;
     }
-    const current = this.#grant;
+    const current = this.#state.grant;
     if (current?.expiresAt && grant.expiresAt !== null && grant.expiresAt <= current.expiresAt) return true;
-    this.#onToken(grant, 'markup');
-    this.#broker?.offer(grant, this.#subscriber);
+    this.#send({ type: 'token', grant, source: 'markup' });
+    this.#source?.broker.offer(grant, this.#subscriber);
     return true;
   }
 
-  async refresh(): Promise<void> {
-    if (!this.#broker) {
-      throw this.#report(
-        new SecureWidgetError('config-invalid', 'refresh() needs a token-endpoint or fetchToken.', { fatal: true }),
-      );
-    }
-    this.#halted = false;
-    this.#freshRejections = 0;
-    this.#host.setStatus(WidgetStatus.refreshing);
-    const grant = await this.#broker.refresh(this.#subscriber);
-    await this.#reloadWith(grant, 'manual');
-  }
-
-  async reload(): Promise<void> {
-    const grant = this.#grant;
-    if (!isFresh(grant, Date.now())) return this.refresh();
-    await this.#reloadWith(grant, 'manual');
-  }
-
-  #onToken(grant: TokenGrant, source: TokenSource): void {
-    if (this.#stopped) return;
-    this.#grant = grant;
-    clearTimeout(this.#expiryWatch);
-    this.#expiryWatch = undefined;
-    this.#host.emit('secure-widget-token', { expiresAt: grant.expiresAt, source });
-    const embed = this.#embed;
-    if (!embed.shown) {
-      embed.setToken(grant.token);
-      if (embed.shown) this.#loaded(grant.token);
+  /**
+   * A new `fetchToken` (a framework passes a new closure on every render): used for the next fetch; the token in
+   * hand stays and nothing is fetched because of it.
+   */
+  useFetchToken(fetchToken: CustomTokenFetcher): void {
+    const source = this.#source;
+    if (!source || source.fetchToken === fetchToken || this.#controller.signal.aborted) return;
+    const loader = customLoader(fetchToken);
+    const { broker } = source;
+    if (source.key === null || typeof source.key === 'string' || broker.subscriberCount <= 1) {
+      // Its own broker, or one shared under an explicit token-key (the page says they are one user): same broker.
+      if (typeof source.key === 'function') rekeyBroker(broker, source.key, fetchToken);
+      broker.setLoader(loader);
+      this.#source = { ...source, fetchToken, key: typeof source.key === 'function' ? fetchToken : source.key };
       return;
     }
-    // Kept current on the vendor element, so it never holds an expired token; the widget picks it up on reload.
-    embed.setToken(grant.token);
-    // The vendor is still on a token that has run out (its expiry event was missed, or failed to bring a token, or
-    // the tab slept): reload now rather than leave an expired widget on screen.
-    if ((this.#awaitingToken || this.#loadedExpired()) && !this.#recovering) {
-      this.#burstAt = Date.now();
-      void this.#reloadWith(grant, 'expired');
-    }
+    // Other widgets share this broker because they were given the old function: they keep it. This widget moves to
+    // the new function's broker, bringing the token in hand along so that the move costs no request.
+    const grant = this.#state.grant;
+    source.unsubscribe();
+    const moved = sharedBroker(fetchToken, () => loader);
+    this.#source = { key: fetchToken, fetchToken, broker: moved, unsubscribe: () => {} };
+    this.#subscribe();
+    if (isFresh(grant, Date.now())) moved.offer(grant, this.#subscriber);
   }
 
-  #loadedExpired(): boolean {
-    return this.#loadedExpiresAt !== null && this.#loadedExpiresAt <= Date.now();
+  /** A new token now, then the vendor reloaded with it. Rejects with the SecureWidgetError that is also dispatched. */
+  refresh(): Promise<void> {
+    if (!this.#source) {
+      return Promise.reject(this.#report(notConfigured('refresh() needs a token-endpoint or fetchToken.')));
+    }
+    return this.#call({ type: 'refresh' });
   }
 
-  #wake(): void {
-    if (this.#stopped) return;
-    this.#broker?.wake();
-    const grant = this.#broker?.grant;
-    if (grant && grant.token !== this.#loadedToken && this.#loadedExpired() && !this.#recovering) {
-      this.#burstAt = Date.now();
-      void this.#reloadWith(grant, 'expired');
-    }
+  /** The vendor reloaded with the token in hand (or `refresh()` when there is none). */
+  reload(): Promise<void> {
+    if (!this.#source && !isFresh(this.#state.grant, Date.now())) return this.refresh();
+    return this.#call({ type: 'reload' });
   }
 
-  #onReady(): void {
-    if (this.#stopped) return;
-    this.#host.setStatus(WidgetStatus.ready);
-    this.#host.emit('secure-widget-ready', { mode: this.#config.mode });
+  #call(input: RecoveryInput): Promise<void> {
+    if (this.#controller.signal.aborted) return Promise.reject(new DOMException('Disconnected.', 'AbortError'));
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    this.#send(input);
+    return done;
   }
 
-  /** The vendor rejected its token: the next one is usually in hand already (fetched ahead of expiry). */
-  async #onExpired(): Promise<void> {
-    if (this.#stopped || this.#halted) return;
-    const now = Date.now();
-    if (this.#recovering) {
-      // Before the reload these are echoes of the old token; during it, possibly the vendor rejecting the new one.
-      if (this.#reloading) this.#followUp = true;
-      return;
-    }
-    if (now - this.#burstAt < BURST_WINDOW) {
-      if (this.#loadedAt >= this.#burstAt) this.#scheduleFollowUp();
-      return;
-    }
-    const broker = this.#broker;
-    if (!broker) {
-      this.#report(
-        new SecureWidgetError('token-expired', 'The token expired and there is no token-endpoint to renew it.', {
-          fatal: true,
-        }),
-      );
-      return;
-    }
-    this.#burstAt = now;
-    this.#freshRejections = now - this.#loadedAt < FRESH_REJECTION_WINDOW ? this.#freshRejections + 1 : 0;
-    if (this.#freshRejections >= MAX_FRESH_REJECTIONS) {
-      this.#halted = true;
-      this.#report(
-        new SecureWidgetError(
-          'reload-loop',
-          `The widget rejected ${MAX_FRESH_REJECTIONS} fresh tokens in a row; stopped until refresh().`,
-          { fatal: true },
-        ),
-      );
-      return;
-    }
-    this.#recovering = true;
-    let grant: TokenGrant;
+  #subscribe(): void {
+    const source = this.#source;
+    if (!source) return;
+    source.unsubscribe = source.broker.subscribe(this.#subscriber);
+  }
+
+  /**
+   * Steps the machine through `input` and whatever its effects feed back (a broker answers some calls
+   * synchronously): inputs queue while a step runs, so each sees the state the one before it left.
+   */
+  #send(input: RecoveryInput): void {
+    if (this.#controller.signal.aborted) return;
+    this.#inputs.push(input);
+    if (this.#stepping) return;
+    this.#stepping = true;
     try {
-      grant = await broker.replace(this.#subscriber, this.#loadedToken);
-    } catch {
-      // Reported through the broker's onError; the next token that arrives reloads the widget.
-      this.#recovering = false;
-      this.#awaitingToken = true;
-      return;
-    }
-    await this.#reloadWith(grant, 'expired');
-  }
-
-  async #reloadWith(grant: TokenGrant, reason: 'expired' | 'manual'): Promise<void> {
-    if (this.#stopped) return;
-    this.#awaitingToken = false;
-    const embed = this.#embed;
-    this.#recovering = true;
-    let reloaded = false;
-    try {
-      if (!embed.shown) {
-        // Never shown (the first token or the bundle failed): showing it now is the load.
-        embed.setToken(grant.token);
-        if (embed.shown) this.#loaded(grant.token);
-        return;
+      for (let next = this.#inputs.shift(); next && !this.#controller.signal.aborted; next = this.#inputs.shift()) {
+        step(this.#state, next, Date.now(), this.#effects);
+        // Status before the events of this step: a listener reads the status an event announces.
+        this.#host.setStatus(statusOf(this.#state, Date.now()));
+        for (const announce of this.#announcements.splice(0)) announce();
       }
-      if (this.#host.status !== WidgetStatus.ready) this.#host.setStatus(WidgetStatus.refreshing);
-      this.#reloading = true;
-      await embed.reload(grant.token);
-      reloaded = !this.#stopped;
     } finally {
-      // Dropped before the reload event, so that a rejection of the new token right after it is a new one.
-      this.#recovering = false;
-      this.#reloading = false;
+      this.#stepping = false;
     }
-    if (!reloaded) return;
-    this.#loaded(grant.token);
-    this.#host.setStatus(WidgetStatus.ready);
-    this.#host.emit('secure-widget-reload', { reason });
-    if (this.#followUp) this.#scheduleFollowUp();
+    const at = nextDeadline(this.#state);
+    if (at === null) this.#deadline.clear();
+    else if (at !== this.#deadline.at) this.#deadline.set(at, () => this.#send({ type: 'clock' }));
   }
 
-  /** One more recovery once the burst window is over, for expiry events that came after the burst's reload. */
-  #scheduleFollowUp(): void {
-    this.#followUp = false;
-    if (this.#followUpTimer !== undefined) return;
-    this.#followUpTimer = setTimeout(
-      () => {
-        this.#followUpTimer = undefined;
-        void this.#onExpired();
-      },
-      Math.max(0, this.#burstAt + BURST_WINDOW - Date.now()),
-    );
+  /** What the machine asks for, carried out on the element's events, the embedding and the broker. */
+  readonly #effects: RecoveryEffects = {
+    announceToken: (expiresAt, source) => this.#announce('secure-widget-token', { expiresAt, source }),
+    announceReady: () => this.#announce('secure-widget-ready', { mode: this.#config.mode }),
+    announceReload: (reason) => this.#announce('secure-widget-reload', { reason }),
+    announceError: (error, retryAt) => this.#announce('secure-widget-error', errorDetail(error, retryAt)),
+    handOver: (token) => this.#embed.setToken(token),
+    reloadVendor: (token, reason) => {
+      const done = () => this.#send({ type: 'reloaded', token });
+      // A microtask late: every widget of a shared token has it on its vendor element before the first page-wide
+      // vendor reload starts, so that one reload serves them all.
+      queueMicrotask(() => {
+        if (this.#controller.signal.aborted) return;
+        this.#send({ type: 'reload-begun' });
+        this.#embed.reload(token, reason).then(done, done);
+      });
+    },
+    askReplacement: (rejected) => void this.#source?.broker.replace(this.#subscriber, rejected),
+    askRefresh: () => void this.#source?.broker.refresh(this.#subscriber),
+    wakeSource: () => this.#source?.broker.wake(),
+    settle: (error) => {
+      for (const { resolve, reject } of this.#waiters.splice(0)) {
+        if (error) reject(error);
+        else resolve();
+      }
+    },
+  };
+
+  #announce<K extends keyof SecureWidgetEventMap>(type: K, detail: SecureWidgetEventMap[K]['detail']): void {
+    this.#announcements.push(() => this.#host.emit(type, detail));
   }
 
-  /** Another widget's call to the vendor's page-wide reload reloaded this one too, with the token on its element. */
-  #onReloadedByAnother(token: string): void {
-    if (this.#stopped || this.#recovering) return;
-    this.#awaitingToken = false;
-    this.#loaded(token);
-    this.#host.setStatus(WidgetStatus.ready);
-    this.#host.emit('secure-widget-reload', { reason: 'expired' });
-  }
-
-  #loaded(token: string): void {
-    this.#loadedToken = token;
-    this.#loadedAt = Date.now();
-    this.#loadedExpiresAt = this.#grant?.token === token ? this.#grant.expiresAt : null;
-  }
-
-  #onTokenError(error: SecureWidgetError, retryAt: number | null): void {
-    if (this.#stopped) return;
-    this.#emitError(error, retryAt);
-    const grant = this.#grant;
-    // A failed prefetch does not disturb a widget whose token is still good: it shows `error` only if that token runs
-    // out before a new one arrives.
-    if (!isFresh(grant, Date.now()) || !this.#embed.shown) {
-      this.#host.setStatus(WidgetStatus.error);
-    } else if (grant.expiresAt !== null && this.#expiryWatch === undefined) {
-      this.#expiryWatch = setTimeout(
-        () => {
-          if (!this.#stopped && this.#grant === grant) this.#host.setStatus(WidgetStatus.error);
-        },
-        Math.min(grant.expiresAt - Date.now(), MAX_DELAY),
-      );
-    }
-  }
-
+  /** An error of a call, outside the machine: announced, and nothing else changes. */
   #report(error: SecureWidgetError): SecureWidgetError {
-    if (!this.#stopped) {
-      this.#emitError(error);
-      this.#host.setStatus(WidgetStatus.error);
-    }
+    if (!this.#controller.signal.aborted) this.#host.emit('secure-widget-error', errorDetail(error));
     return error;
-  }
-
-  #emitError(error: SecureWidgetError, retryAt: number | null = null): void {
-    this.#host.emit('secure-widget-error', errorDetail(error, retryAt));
   }
 }
 
-export function errorDetail(error: SecureWidgetError, retryAt: number | null = null) {
+export function errorDetail(error: SecureWidgetError, retryAt: number | null = null): SecureWidgetErrorDetail {
   return {
     code: error.code,
     message: error.message,
@@ -373,19 +273,42 @@ export function errorDetail(error: SecureWidgetError, retryAt: number | null = n
   };
 }
 
-/** The page-wide broker of this token source (an endpoint + credentials, or a fetchToken function), or its own. */
-function brokerFor(config: WidgetConfig, fetchToken: CustomTokenFetcher | null | undefined): TokenBroker | null {
-  let key: unknown;
+function notConfigured(message: string): SecureWidgetError {
+  return new SecureWidgetError('config-invalid', message, { fatal: true });
+}
+
+/** A widget's token source: its broker, the key it is shared under (null: not shared), and the function it calls. */
+interface TokenSourceHandle {
+  key: string | CustomTokenFetcher | null;
+  fetchToken: CustomTokenFetcher | null;
+  broker: TokenBroker;
+  unsubscribe: () => void;
+}
+
+/**
+ * The broker of this widget's token source. Widgets share one when they name the same endpoint and credentials, the
+ * same `token-key`, or (with neither) the same fetchToken function: two functions may fetch for two users, so a new
+ * function alone never joins another widget's token.
+ */
+function tokenSource(
+  config: WidgetConfig,
+  fetchToken: CustomTokenFetcher | null | undefined,
+): TokenSourceHandle | null {
+  let key: string | CustomTokenFetcher;
   let loader: () => TokenLoader;
-  if (typeof fetchToken === 'function') {
-    key = fetchToken;
-    loader = () => customLoader(fetchToken);
+  const custom = typeof fetchToken === 'function' ? fetchToken : null;
+  if (custom) {
+    key = config.tokenKey === null ? custom : `fetchToken ${config.tokenKey}`;
+    loader = () => customLoader(custom);
   } else if (config.endpoint) {
     const { endpoint, credentials } = config;
-    key = `${credentials} ${endpoint.href}`;
+    key = `endpoint ${credentials} ${endpoint.href} ${config.tokenKey ?? ''}`;
     loader = () => endpointLoader({ url: endpoint.href, credentials });
   } else {
     return null;
   }
-  return config.scope === 'element' ? new TokenBroker(loader()) : sharedBroker(key, loader);
+  if (config.scope === 'element') {
+    return { key: null, fetchToken: custom, broker: new TokenBroker(loader()), unsubscribe: () => {} };
+  }
+  return { key, fetchToken: custom, broker: sharedBroker(key, loader), unsubscribe: () => {} };
 }

@@ -14,7 +14,7 @@ const SRC = path.resolve(import.meta.dirname, '../../src');
 /** For each top-level part of src/, the parts of ours it may import, and the packages it may import. */
 const RULES: Record<string, { parts: string[]; packages: RegExp }> = {
   'index.ts': { parts: ['element'], packages: /^$/ },
-  element: { parts: ['element', 'protocol'], packages: /^(lit|jose)(\/|$)/ },
+  element: { parts: ['element', 'protocol'], packages: /^(@lit\/reactive-element|jose)$/ },
   frame: { parts: ['frame', 'protocol'], packages: /^$/ },
   server: { parts: ['server', 'protocol'], packages: /^(jose|node:.+)$/ },
   protocol: { parts: ['protocol'], packages: /^$/ },

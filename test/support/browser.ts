@@ -135,3 +135,17 @@ export function fakeTime(scope: TestScope, skew = 0) {
     },
   };
 }
+
+/**
+ * Registers the page's clean-up after each test: the undo steps given to the returned function run newest first, then
+ * sinon is restored and the page emptied.
+ */
+export function cleanUpAfterEach(): (undo: () => void) => void {
+  const steps: (() => void)[] = [];
+  afterEach(() => {
+    for (const undo of steps.splice(0).reverse()) undo();
+    sinon.restore();
+    document.body.replaceChildren();
+  });
+  return (undo) => void steps.push(undo);
+}

@@ -1,7 +1,8 @@
 import { expect } from '@open-wc/testing';
 import sinon from 'sinon';
 import { SecureWidgetError } from '../../src/element/errors.js';
-import { TokenBroker, sharedBroker, type TokenSubscriber } from '../../src/element/token/broker.js';
+import { TokenBroker, type TokenSubscriber } from '../../src/element/token/broker.js';
+import { sharedBroker } from '../../src/element/token/registry.js';
 import type { TokenGrant } from '../../src/element/token/grant.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);

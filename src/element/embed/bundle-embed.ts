@@ -1,4 +1,5 @@
 import { SecureWidgetError } from '../errors.js';
+import type { ReloadReason } from '../recovery.js';
 import { loadBundle, type BundleOptions } from './bundle.js';
 import type { Embed, EmbedHost } from './embed.js';
 import { VendorSlot } from './vendor-element.js';
@@ -6,16 +7,16 @@ import { onGlobalReload } from './vendor-global.js';
 
 export interface BundleConfig {
   bundleUrl: URL | null;
-  bundle: BundleOptions;
+  script: BundleOptions;
   tokenAttribute: string;
   expiryEvent: string;
   reloadGlobal: string;
 }
 
 /**
- * Bundle mode (DESIGN §4): the vendor script renders into the light DOM. A `<template>` is stamped only once the
- * token is on its element, while the script downloads in parallel with the token request; a plain child gets the
- * token in place and the script after it.
+ * Bundle mode (docs/design.md, "Rendering"): the vendor script renders into the light DOM. A `<template>` is stamped
+ * only once the token is on its element, while the script downloads in parallel with the token request; a plain child
+ * gets the token in place and the script after it.
  */
 export class BundleEmbed implements Embed {
   readonly #element: HTMLElement;
@@ -38,10 +39,6 @@ export class BundleEmbed implements Embed {
     this.#findSlot();
   }
 
-  get shown(): boolean {
-    return this.#shown;
-  }
-
   setToken(token: string): void {
     if (!this.#slot) {
       this.#pendingToken = token;
@@ -50,6 +47,7 @@ export class BundleEmbed implements Embed {
     this.#slot.setToken(token);
     if (this.#shown) return;
     this.#shown = true;
+    this.#host.loaded(token);
     this.#whenLoaded().then(
       () => {
         if (!this.#signal.aborted) this.#host.ready();
@@ -59,17 +57,17 @@ export class BundleEmbed implements Embed {
         // Forget the failed load, so that the next token (refresh()) tries the script again.
         this.#bundle = null;
         this.#shown = false;
-        this.#host.fail(error);
+        this.#host.fail(error, false);
       },
     );
   }
 
-  async reload(token: string): Promise<void> {
+  async reload(token: string, reason: ReloadReason): Promise<void> {
     const slot = this.#slot;
     if (!slot) return;
     slot.setToken(token);
     try {
-      await slot.reload(token, this.#config.reloadGlobal, this.#onGlobalReload);
+      await slot.reload(token, this.#config.reloadGlobal, this.#onGlobalReload, reason);
     } catch {
       // The vendor's own reload failed; a fresh copy of its element with the new token is the reload that is left.
       slot.restamp(token);
@@ -81,7 +79,7 @@ export class BundleEmbed implements Embed {
     try {
       this.#slot = VendorSlot.find(this.#element, this.#config.tokenAttribute);
     } catch (error) {
-      this.#host.fail(error as SecureWidgetError);
+      this.#host.fail(error as SecureWidgetError, false);
       return;
     }
     if (this.#slot) {
@@ -103,6 +101,7 @@ export class BundleEmbed implements Embed {
           'Bundle mode needs the vendor element inside <secure-widget>: a <template> or a plain element child.',
           { fatal: true },
         ),
+        true,
       );
     };
     if (document.readyState === 'loading') {
@@ -124,9 +123,9 @@ export class BundleEmbed implements Embed {
   }
 
   #loadBundle(): Promise<void> | null {
-    const { bundleUrl, bundle } = this.#config;
+    const { bundleUrl, script } = this.#config;
     if (!bundleUrl) return null;
-    const loading = loadBundle(bundleUrl, bundle);
+    const loading = loadBundle(bundleUrl, script);
     // Reported once the widget would be shown; until then nobody must see an unhandled rejection.
     loading.catch(() => {});
     return loading;
@@ -137,9 +136,9 @@ export class BundleEmbed implements Embed {
     await this.#bundle;
   }
 
-  readonly #onGlobalReload = (covers: number): void => {
+  readonly #onGlobalReload = (covers: number, reason: ReloadReason): void => {
     const token = this.#slot?.token;
-    if (this.#shown && token && this.#slot!.coveredBy(covers)) this.#host.reloaded(token);
+    if (this.#shown && token && this.#slot!.coveredBy(covers)) this.#host.reloaded(token, reason);
   };
 
   #onExpiryEvent(event: Event): void {

@@ -1,24 +1,24 @@
 import type { SecureWidgetError } from '../errors.js';
+import type { ReloadReason } from '../recovery.js';
 
-/** What an embedding (bundle or iframe) tells the element. */
+/** What an embedding (bundle or iframe) tells the session. */
 export interface EmbedHost {
   /** The vendor widget has its first token and is rendered. */
   ready(): void;
   /** The vendor widget rejected its token (bundle: the expiry event; iframe: an `expired` message). */
   expired(): void;
-  fail(error: SecureWidgetError): void;
-  /** The vendor widget took `token` later than when it was handed over (an iframe that connected afterwards). */
+  /** `mends`: the embedding keeps trying and may still show the vendor (a late frame, a child added late). */
+  fail(error: SecureWidgetError, mends: boolean): void;
+  /** The vendor widget runs on `token` now: the first one shown, or one delivered to a frame. */
   loaded(token: string): void;
-  /** Another widget's page-wide reload (the vendor global) reloaded this vendor widget with `token`. */
-  reloaded(token: string): void;
+  /** Another widget's page-wide reload (the vendor global) reloaded this vendor widget with `token`, for `reason`. */
+  reloaded(token: string, reason: ReloadReason): void;
 }
 
 /** One way of showing the vendor widget. Everything it starts ends with the signal it was given. */
 export interface Embed {
-  /** True once the first token has been handed over and the widget loads with it. */
-  readonly shown: boolean;
-  /** Hands a token over; the first one shows the widget, later ones wait for `reload`. */
+  /** Hands a token over; the first one shows the widget, later ones wait for `reload` (a frame switches at once). */
   setToken(token: string): void;
-  /** Brings the widget back with the token it now holds. */
-  reload(token: string): Promise<void>;
+  /** Brings the widget back with `token`; `reason` is told to the other widgets a page-wide reload reloads too. */
+  reload(token: string, reason: ReloadReason): Promise<void>;
 }

@@ -17,9 +17,10 @@ const MAX_RESIZES = 20;
 const RESIZE_WINDOW = 1_000;
 
 /**
- * Iframe mode (DESIGN §4): the vendor's page in a sandboxed frame in the shadow root, CSS-isolated, and the token handed
- * over a MessageChannel port after a handshake that checks both the sender's window and its origin. The token is never
- * in the frame's URL, name or fragment, and never posted to a window, only over the port.
+ * Iframe mode (docs/design.md, "Iframe protocol"): the vendor's page in a sandboxed frame in the shadow root,
+ * CSS-isolated, and the token handed over a MessageChannel port after a handshake that checks both the sender's window
+ * and its origin. The token is never in the frame's URL, name or fragment, and never posted to a window, only over the
+ * port.
  */
 export class IframeEmbed implements Embed {
   /** Rendered by the element in its shadow root. */
@@ -64,6 +65,7 @@ export class IframeEmbed implements Embed {
         new SecureWidgetError('frame-timeout', `The widget page did not answer within ${HELLO_TIMEOUT / 1000} s.`, {
           fatal: false,
         }),
+        true,
       );
     }, HELLO_TIMEOUT);
     signal.addEventListener(
@@ -78,10 +80,6 @@ export class IframeEmbed implements Embed {
     );
     // Only the vendor's page URL, as the page wrote it: nothing of ours goes into it.
     frame.src = src.href;
-  }
-
-  get shown(): boolean {
-    return this.#shown;
   }
 
   /** Each token goes to the frame as soon as it is here: the vendor page switches to it without a reload. */

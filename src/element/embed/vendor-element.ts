@@ -1,9 +1,22 @@
 import { SecureWidgetError } from '../errors.js';
-import { reloadThroughGlobal, tokenSet, vendorGlobal } from './vendor-global.js';
+import type { ReloadReason } from '../recovery.js';
+import { reloadThroughGlobal, tokenSet, vendorGlobal, type Bystander } from './vendor-global.js';
+
+/**
+ * React 19 and Vue 3 render a `<template>`'s children into the template element itself, where they are live: a vendor
+ * element there is connected and upgraded as soon as its tag is defined, without a token. Moved into the template's
+ * `content` (where the HTML parser puts them), they are inert, and the template works like one from markup. Called
+ * as the element connects, before the vendor's own connectedCallback could make use of them.
+ */
+export function adoptTemplateChildren(host: Element): void {
+  for (const child of host.children) {
+    if (child instanceof HTMLTemplateElement && child.firstElementChild) child.content.append(...child.childNodes);
+  }
+}
 
 /**
  * The vendor's element inside `<secure-widget>`, and the three ways to bring it back with a new token
- * (DESIGN §4): its own `reload()`, the vendor's global `reload()`, or a fresh copy from the template.
+ * (docs/design.md, "Rendering"): its own `reload()`, the vendor's global `reload()`, or a fresh copy from the template.
  */
 export class VendorSlot {
   readonly #tokenAttribute: string;
@@ -23,6 +36,7 @@ export class VendorSlot {
   static find(host: HTMLElement, tokenAttribute: string): VendorSlot | null {
     const template = [...host.children].find((child) => child instanceof HTMLTemplateElement);
     if (template) {
+      adoptTemplateChildren(host);
       if (!template.content.firstElementChild) {
         throw new SecureWidgetError('config-invalid', 'The <template> inside <secure-widget> has no element.', {
           fatal: true,
@@ -77,7 +91,7 @@ export class VendorSlot {
    * Brings the vendor widget back with the token now on its element. `self` identifies the caller among the
    * listeners of page-wide reloads (it is not told about its own).
    */
-  async reload(token: string, reloadGlobal: string, self: (covers: number) => void): Promise<void> {
+  async reload(token: string, reloadGlobal: string, self: Bystander, reason: ReloadReason): Promise<void> {
     const element = this.#element as (Element & { reload?: unknown }) | null;
     if (element && typeof element.reload === 'function') {
       await (element.reload as () => unknown).call(element);
@@ -85,7 +99,7 @@ export class VendorSlot {
     }
     const global = vendorGlobal(reloadGlobal);
     if (global) {
-      await reloadThroughGlobal(reloadGlobal, global, this.#tokenSetAt, self);
+      await reloadThroughGlobal(reloadGlobal, global, this.#tokenSetAt, self, reason);
       return;
     }
     this.restamp(token);

@@ -1,3 +1,5 @@
+import type { ReloadReason } from '../recovery.js';
+
 /**
  * The vendor's page-wide reload (`window.ReturningAIWidget.reload()`), shared by every widget that names it. It
  * reloads all the vendor's widgets at once, so when several of ours need it at the same moment (their tokens expire
@@ -12,7 +14,8 @@ interface ReloadGlobal {
 /** Bumped whenever a token is put on any vendor element: a reload started later covers every token set before it. */
 let tokenClock = 0;
 const running = new Map<string, { done: Promise<void>; covers: number }>();
-const bystanders = new Map<string, Set<(covers: number) => void>>();
+export type Bystander = (covers: number, reason: ReloadReason) => void;
+const bystanders = new Map<string, Set<Bystander>>();
 
 export function tokenSet(): number {
   return (tokenClock += 1);
@@ -38,8 +41,11 @@ export function vendorGlobal(name: string): ReloadGlobal | null {
   }
 }
 
-/** Hears about reloads of `name` that other widgets started; `covers` says which tokens they carried. */
-export function onGlobalReload(name: string, listener: (covers: number) => void, signal: AbortSignal): void {
+/**
+ * Hears about reloads of `name` that other widgets started: `covers` says which tokens they carried, `reason` why the
+ * widget that started it reloaded (a `refresh()` there is a manual reload here too).
+ */
+export function onGlobalReload(name: string, listener: Bystander, signal: AbortSignal): void {
   let listeners = bystanders.get(name);
   if (!listeners) bystanders.set(name, (listeners = new Set()));
   listeners.add(listener);
@@ -61,7 +67,8 @@ export async function reloadThroughGlobal(
   name: string,
   global: ReloadGlobal,
   since: number,
-  self: (covers: number) => void,
+  self: Bystander,
+  reason: ReloadReason,
 ): Promise<void> {
   for (let current = running.get(name); current; current = running.get(name)) {
     if (current.covers >= since) return current.done;
@@ -75,5 +82,5 @@ export async function reloadThroughGlobal(
   } finally {
     if (running.get(name)?.done === done) running.delete(name);
   }
-  for (const listener of [...(bystanders.get(name) ?? [])]) if (listener !== self) listener(covers);
+  for (const listener of [...(bystanders.get(name) ?? [])]) if (listener !== self) listener(covers, reason);
 }

@@ -1,4 +1,5 @@
 import { SecureWidgetError, isAbortError } from '../errors.js';
+import { Deadline } from './deadline.js';
 import { isFresh, refreshTime, type TokenGrant } from './grant.js';
 import type { TokenLoader } from './source.js';
 
@@ -12,30 +13,51 @@ export interface TokenSubscriber {
   onError(error: SecureWidgetError, retryAt: number | null): void;
 }
 
-// setTimeout stores its delay in a signed 32-bit integer: anything larger fires at once.
-const MAX_DELAY = 2 ** 31 - 1;
 const BACKOFF_BASE = 1_000;
 const BACKOFF_CAP = 60_000;
 
 /**
- * Shares one token, one in-flight request and one refresh timer among every widget that uses the same source.
+ * What the broker is doing, beside the token it holds. Exactly one timer runs, and the phase says which: the refresh
+ * in `scheduled`, the retry in `backoff`.
+ * - `idle`: nothing to do (no widget, or a token with no expiry);
+ * - `scheduled`: the next token is fetched at `at`, `margin` before expiry;
+ * - `fetching`: one request in flight, shared by everyone (`first`: nothing was in hand when it started);
+ * - `backoff`: a transient failure; every widget waits for the one retry at `at`;
+ * - `failed`: a fatal failure; only `refresh()`, `wake()` or a newcomer try again.
+ */
+export type BrokerPhase =
+  | { readonly name: 'idle' }
+  | { readonly name: 'scheduled'; readonly at: number }
+  | {
+      readonly name: 'fetching';
+      readonly kind: 'first' | 'next';
+      readonly promise: Promise<TokenGrant>;
+      readonly controller: AbortController;
+    }
+  | { readonly name: 'backoff'; readonly at: number; readonly error: SecureWidgetError }
+  | { readonly name: 'failed'; readonly error: SecureWidgetError };
+
+/**
+ * Shares one token, one in-flight request and one timer among every widget that uses the same source.
  * DOM-free: it only knows loaders, timers and subscribers, so its tests run with a fake clock and a fake loader.
  */
 export class TokenBroker {
-  readonly #load: TokenLoader;
+  #load: TokenLoader;
   readonly #onIdle: () => void;
   readonly #subscribers = new Set<TokenSubscriber>();
+  readonly #timer = new Deadline();
+  #phase: BrokerPhase = { name: 'idle' };
   #grant: TokenGrant | null = null;
-  #inflight: { promise: Promise<TokenGrant>; controller: AbortController; kind: 'initial' | 'next' } | null = null;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Failures in a row, for the backoff; a success starts it over. */
   #failures = 0;
-  /** The last failure and, while a retry is scheduled, when it runs: every widget waits for that one retry. */
-  #lastError: SecureWidgetError | null = null;
-  #retryAt: number | null = null;
 
   constructor(load: TokenLoader, onIdle: () => void = () => {}) {
     this.#load = load;
     this.#onIdle = onIdle;
+  }
+
+  get phase(): BrokerPhase {
+    return this.#phase;
   }
 
   /** The token in hand, if it has not expired. */
@@ -52,10 +74,18 @@ export class TokenBroker {
     return this.#subscribers.size;
   }
 
+  /**
+   * The next request uses `load`. A framework hands a widget a new `fetchToken` closure on every render: the token in
+   * hand stays, and nothing is fetched because of it.
+   */
+  setLoader(load: TokenLoader): void {
+    this.#load = load;
+  }
+
   subscribe(subscriber: TokenSubscriber): () => void {
     this.#subscribers.add(subscriber);
     // A newcomer may want the next token earlier (a larger margin), or the broker may be waking from stop().
-    if (!this.#inflight && this.#retryAt === null) this.#schedule();
+    if (this.#phase.name === 'idle' || this.#phase.name === 'scheduled') this.#schedule();
     return () => {
       if (!this.#subscribers.delete(subscriber) || this.#subscribers.size > 0) return;
       this.stop();
@@ -65,23 +95,23 @@ export class TokenBroker {
 
   /**
    * A token for `subscriber`: the one in hand while it is valid (delivered at once, even when its successor is due, so
-   * a widget never waits on the network while a good token exists), else the next one, from the request in flight or
-   * a new one.
+   * a widget never waits on the network while a good token exists), else the next one.
    */
   request(subscriber: TokenSubscriber): Promise<TokenGrant> {
     const grant = this.grant;
-    if (!grant) {
-      // During a backoff a newcomer hears the failure and waits for the scheduled retry: 50 widgets connecting to a
-      // failing endpoint follow one schedule instead of each asking at once.
-      if (this.#retryAt !== null && !this.#inflight) {
-        subscriber.onError(this.#lastError!, this.#retryAt);
-        return this.#waiting();
-      }
-      return this.#fetch(subscriber, 'initial');
+    const phase = this.#phase;
+    if (grant) {
+      subscriber.onToken(grant, false);
+      if (this.#due(grant) && (phase.name === 'idle' || phase.name === 'scheduled')) this.#fetchQuietly();
+      return Promise.resolve(grant);
     }
-    subscriber.onToken(grant, false);
-    if (this.#due(grant) && !this.#inflight && this.#retryAt === null) void this.#fetch(null).catch(() => {});
-    return Promise.resolve(grant);
+    // During a backoff a newcomer hears the failure and waits for the scheduled retry: 50 widgets connecting to a
+    // failing endpoint follow one schedule instead of each asking at once.
+    if (phase.name === 'backoff') {
+      subscriber.onError(phase.error, phase.at);
+      return rejected(phase.error);
+    }
+    return this.#fetch(subscriber, 'first');
   }
 
   /**
@@ -89,25 +119,26 @@ export class TokenBroker {
    * failure may be gone (the user signed in elsewhere). Fetch now if the token is missing or due.
    */
   wake(): void {
-    if (this.#inflight || this.#subscribers.size === 0) return;
+    if (this.#phase.name === 'fetching' || this.#subscribers.size === 0) return;
     const grant = this.grant;
     if (grant && !this.#due(grant)) return;
-    void this.#fetch(null).catch(() => {});
+    this.#fetchQuietly();
   }
 
   /**
-   * The vendor rejected `rejected`: hand over the token already fetched ahead of expiry if there is one, so recovery
-   * costs no round trip; fetch only when the token in hand is the rejected one.
+   * The vendor rejected `rejectedToken`: hand over the token already fetched ahead of expiry if there is one, so
+   * recovery costs no round trip; fetch only when the token in hand is the rejected one.
    */
-  replace(subscriber: TokenSubscriber, rejected: string | null): Promise<TokenGrant> {
+  replace(subscriber: TokenSubscriber, rejectedToken: string | null): Promise<TokenGrant> {
     const grant = this.grant;
-    if (grant && grant.token !== rejected) {
+    if (grant && grant.token !== rejectedToken) {
       subscriber.onToken(grant, false);
       return Promise.resolve(grant);
     }
-    // A retry is scheduled already, or the last failure was fatal (only refresh(), a wake or another endpoint try
-    // again): expiry events from many widgets must not bypass that.
-    if (!this.#inflight && this.#lastError && (this.#retryAt !== null || this.#lastError.fatal)) return this.#waiting();
+    // A retry is scheduled already, or the last failure was fatal (only refresh(), a wake or a newcomer try again):
+    // expiry events from many widgets must not bypass that.
+    const phase = this.#phase;
+    if (phase.name === 'backoff' || phase.name === 'failed') return rejected(phase.error);
     return this.#fetch(subscriber);
   }
 
@@ -126,23 +157,29 @@ export class TokenBroker {
       return;
     }
     this.#grant = grant;
+    const phase = this.#phase;
     // Widgets earlier on the page may have asked for a first token already: this one serves them, so that request is
     // not needed (a server-rendered page makes no request at load, whatever the order of its widgets).
-    if (this.#inflight?.kind === 'initial' && !this.#due(grant)) {
-      this.#inflight.controller.abort();
-      this.#inflight = null;
+    if (phase.name === 'fetching' && phase.kind === 'first' && !this.#due(grant)) {
+      phase.controller.abort();
+      this.#enter({ name: 'idle' });
     }
-    this.#schedule();
+    if (this.#phase.name !== 'fetching') this.#schedule();
     for (const subscriber of this.#subscribers) if (subscriber !== from) subscriber.onToken(grant, false);
   }
 
   /** Ends the timer and the request in flight; the broker can be used again afterwards. */
   stop(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#retryAt = null;
-    this.#inflight?.controller.abort();
-    this.#inflight = null;
+    if (this.#phase.name === 'fetching') this.#phase.controller.abort();
+    // A fatal failure is remembered: a widget that comes back must not turn it into a request storm on its own.
+    this.#enter(this.#phase.name === 'failed' ? this.#phase : { name: 'idle' });
+  }
+
+  /** Leaves the current phase (its timer or request ends with it) and enters `next`. */
+  #enter(next: BrokerPhase): void {
+    this.#timer.clear();
+    this.#phase = next;
+    if (next.name === 'scheduled' || next.name === 'backoff') this.#timer.set(next.at, () => this.#fetchQuietly());
   }
 
   #margin(): number {
@@ -156,99 +193,82 @@ export class TokenBroker {
     return due !== null && due <= Date.now();
   }
 
-  /** A settled promise for callers that must not start a request now; the outcome reaches them as notifications. */
-  #waiting(): Promise<TokenGrant> {
-    const waiting = Promise.reject(this.#lastError!);
-    waiting.catch(() => {});
-    return waiting;
+  /** A fetch nobody awaits (a timer, a wake): its outcome reaches the widgets as notifications. */
+  #fetchQuietly(): void {
+    this.#fetch(null).catch(() => {});
   }
 
-  #fetch(initiator: TokenSubscriber | null, kind: 'initial' | 'next' = 'next'): Promise<TokenGrant> {
-    if (this.#inflight) return this.#inflight.promise;
-    clearTimeout(this.#timer);
-    this.#retryAt = null;
+  #fetch(initiator: TokenSubscriber | null, kind: 'first' | 'next' = 'next'): Promise<TokenGrant> {
+    if (this.#phase.name === 'fetching') return this.#phase.promise;
     const controller = new AbortController();
     const promise = this.#load(controller.signal).then(
-      (grant) => {
-        if (this.#inflight?.controller === controller) this.#inflight = null;
-        // A loader that ignores its signal (a custom fetchToken) may still resolve after stop(): nobody wants it.
-        if (controller.signal.aborted) throw new DOMException('Aborted', 'AbortError');
-        this.#failures = 0;
-        this.#lastError = null;
-        this.#grant = grant;
-        this.#schedule();
-        const forWhom = initiator ?? this.#subscribers.values().next().value;
-        for (const subscriber of [...this.#subscribers]) subscriber.onToken(grant, subscriber === forWhom);
-        return grant;
-      },
-      (error: unknown) => {
-        if (this.#inflight?.controller === controller) this.#inflight = null;
-        // Nobody is waiting for an aborted request: it is not a failure to report.
-        if (controller.signal.aborted || isAbortError(error)) throw error;
-        const failure =
-          error instanceof SecureWidgetError
-            ? error
-            : new SecureWidgetError('token-missing', 'fetchToken failed.', { fatal: true, cause: error });
-        this.#lastError = failure;
-        const retryAt = failure.fatal ? null : this.#scheduleRetry(failure);
-        for (const subscriber of [...this.#subscribers]) subscriber.onError(failure, retryAt);
-        throw failure;
-      },
+      (grant) => this.#succeeded(controller, grant, initiator),
+      (error: unknown) => this.#failedWith(controller, error),
     );
-    this.#inflight = { promise, controller, kind };
     // The subscribers hear about failures; a caller that does not await the promise must not see an unhandled one.
     promise.catch(() => {});
+    this.#enter({ name: 'fetching', kind, promise, controller });
     return promise;
   }
 
-  /** Next token `margin` before expiry. A token that arrives already inside its window waits half its remaining life. */
+  #succeeded(controller: AbortController, grant: TokenGrant, initiator: TokenSubscriber | null): TokenGrant {
+    // A loader that ignores its signal (a custom fetchToken) may still resolve after stop(): nobody wants it.
+    if (controller.signal.aborted) throw new DOMException('Aborted', 'AbortError');
+    this.#failures = 0;
+    this.#grant = grant;
+    this.#enter({ name: 'idle' });
+    this.#schedule();
+    const forWhom = initiator ?? this.#subscribers.values().next().value;
+    for (const subscriber of [...this.#subscribers]) subscriber.onToken(grant, subscriber === forWhom);
+    return grant;
+  }
+
+  #failedWith(controller: AbortController, error: unknown): never {
+    // Nobody is waiting for an aborted request: it is not a failure to report.
+    if (controller.signal.aborted || isAbortError(error)) {
+      // A fetchToken that rejected with an AbortError of its own: back to the schedule of the token in hand.
+      if (!controller.signal.aborted) this.#schedule();
+      throw error;
+    }
+    const failure =
+      error instanceof SecureWidgetError
+        ? error
+        : new SecureWidgetError('token-missing', 'fetchToken failed.', { fatal: true, cause: error });
+    let retryAt: number | null = null;
+    if (failure.fatal) {
+      this.#enter({ name: 'failed', error: failure });
+    } else {
+      retryAt = Date.now() + this.#backoff(failure);
+      this.#enter({ name: 'backoff', at: retryAt, error: failure });
+    }
+    for (const subscriber of [...this.#subscribers]) subscriber.onError(failure, retryAt);
+    throw failure;
+  }
+
+  /** Next token `margin` before expiry; a token that arrives already inside that window waits half what is left. */
   #schedule(): void {
-    clearTimeout(this.#timer);
     const grant = this.#grant;
-    if (!grant || grant.expiresAt === null || this.#subscribers.size === 0) return;
+    if (!grant || grant.expiresAt === null || this.#subscribers.size === 0) {
+      this.#enter({ name: 'idle' });
+      return;
+    }
     const now = Date.now();
     let due = refreshTime(grant, this.#margin())!;
     if (due <= now) due = now + (grant.expiresAt - now) / 2;
-    this.#timer = setTimeout(() => {
-      // A delay beyond setTimeout's range was clamped: not due yet, wait again.
-      if (Date.now() < due) this.#schedule();
-      else void this.#fetch(null).catch(() => {});
-    }, clamp(due - now));
+    this.#enter({ name: 'scheduled', at: due });
   }
 
   /** Exponential backoff with full jitter, so that many pages do not retry in step; `Retry-After` wins when longer. */
-  #scheduleRetry(failure: SecureWidgetError): number {
+  #backoff(failure: SecureWidgetError): number {
     this.#failures += 1;
     const ceiling = Math.min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (this.#failures - 1));
-    const delay = Math.max(Math.random() * ceiling, failure.retryAfter ?? 0);
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#fetch(null).catch(() => {}), clamp(delay));
-    this.#retryAt = Date.now() + delay;
-    return this.#retryAt;
+    return Math.max(Math.random() * ceiling, failure.retryAfter ?? 0);
   }
 }
 
-function clamp(delay: number): number {
-  return Math.min(Math.max(0, delay), MAX_DELAY);
-}
-
-const shared = new Map<unknown, TokenBroker>();
-
-/**
- * The page-wide broker for a token source (an endpoint URL + credentials mode, or a fetchToken function), created on
- * first use. When its last widget leaves, its timer and request stop, but a token still valid stays in hand (in
- * memory), so that a single-page app that unmounts and remounts its widget on navigation makes no request; a broker
- * whose token has run out is forgotten.
- */
-export function sharedBroker(key: unknown, createLoader: () => TokenLoader): TokenBroker {
-  let broker = shared.get(key);
-  if (broker && broker.subscriberCount === 0 && broker.expired) broker = undefined;
-  if (!broker) {
-    const created = new TokenBroker(createLoader(), () => {
-      if (shared.get(key) === created && !created.grant) shared.delete(key);
-    });
-    shared.set(key, created);
-    broker = created;
-  }
-  return broker;
+/** A settled promise for callers that must not start a request now; the outcome reaches them as notifications. */
+function rejected(error: SecureWidgetError): Promise<never> {
+  const waiting = Promise.reject(error);
+  waiting.catch(() => {});
+  return waiting;
 }
