@@ -21,7 +21,7 @@ function backendMiddleware(ctx, next) {
 
 export default {
   files: ['test/**/*.test.ts', '!test/server/**', '!test/node/**'],
-  // The page is served at localhost and the vendor at 127.0.0.1 (DESIGN §1): the server listens on both.
+  // The page is served at localhost and the vendor at 127.0.0.1 (docs/design.md, "The three sides"): the server listens on both.
   hostname: 'localhost',
   nodeResolve: true,
   concurrency: 1,

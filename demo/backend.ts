@@ -16,7 +16,7 @@ export interface DemoBackend {
 export const TOKEN_ENDPOINT_PATH = '/api/widget-token';
 
 /**
- * Both back ends of the demo on one server (DESIGN §1): the reference vendor under /vendor, reached by the host as a
+ * Both back ends of the demo on one server (docs/design.md, "The three sides"): the reference vendor under /vendor, reached by the host as a
  * real vendor would be (over HTTP, at 127.0.0.1, another origin than the page's localhost), and the host's own token
  * endpoint, which holds the access key and exchanges it for an embed token.
  */

@@ -12,7 +12,7 @@ const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 const RENDER_TIMEOUT = 5_000;
 
 /**
- * Renders a fresh embed token into the page, as a server-rendered page would (DESIGN §2, `embed-token`), so the
+ * Renders a fresh embed token into the page, as a server-rendered page would (docs/design.md, "Element": `embed-token`), so the
  * widget's first render needs no token request. The token comes from the host's real token endpoint logic (the same
  * handler the browser calls), asked in-process with a `Request` for `origin` + /api/widget-token.
  *

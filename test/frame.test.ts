@@ -7,7 +7,7 @@ import type { FrameMessage } from '../src/protocol/messages.js';
 import type { VendorFrameStatus } from '../demo/vendor/frame-page.js';
 import { HOST_ENDPOINT, pause, testScope, tokenId, until } from './support/browser.js';
 
-// This page plays the host. The vendor is another origin on the same server (DESIGN §1).
+// This page plays the host. The vendor is another origin on the same server (docs/design.md, "The three sides").
 const HOST_ORIGIN = location.origin;
 const VENDOR_ORIGIN = `http://127.0.0.1:${location.port}`;
 const CONNECT_MESSAGE = { type: CONNECT, version: PROTOCOL_VERSION };

@@ -45,7 +45,7 @@ afterEach(() => {
 });
 
 describe('iframe mode: the frame and its attributes', () => {
-  it('renders a sandboxed iframe in the shadow root, with the DESIGN defaults and no token anywhere in it', async () => {
+  it('renders a sandboxed iframe in the shadow root, with the documented defaults and no token anywhere in it', async () => {
     const scope = await testScope();
     const widget = iframeWidget(scope, probeUrl(scope, 'hello'));
     await nextEvent(widget, 'secure-widget-ready');

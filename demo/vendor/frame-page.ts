@@ -1,5 +1,5 @@
 /**
- * The reference vendor's iframe page (DESIGN §4, iframe mode): the browser script of `frame.html`, built as an ES
+ * The reference vendor's iframe page (docs/design.md, "Iframe protocol"): the browser script of `frame.html`, built as an ES
  * module. It connects to the embedding host with `secure-widget/frame`, verifies each token it is handed against the
  * vendor's JWKS, loads its data with `Authorization: Bearer`, and renders the same card as the bundle widget. The
  * token only ever arrives over the host's MessagePort: the page's URL carries display parameters, never a credential.

@@ -1,6 +1,6 @@
 /**
  * Every failure the element reports has one of these codes; callers `switch (error.code)`.
- * The list is part of the public contract (DESIGN §2): add, never rename.
+ * The list is part of the public contract (docs/design.md, "Element"): add, never rename.
  */
 export type SecureWidgetErrorCode =
   | 'config-invalid'

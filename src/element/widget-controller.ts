@@ -1,11 +1,11 @@
 import type { ReactiveController, ReactiveControllerHost } from '@lit/reactive-element';
-import { readConfig, type WidgetAttributes } from './config.js';
+import type { WidgetAttributes } from './config.js';
 import { adoptTemplateChildren } from './embed/vendor-element.js';
 import { SecureWidgetError } from './errors.js';
 import type { SecureWidgetEventMap } from './events.js';
 import { WidgetStatus } from './status.js';
 import type { CustomTokenFetcher } from './token/source.js';
-import { WidgetSession, errorDetail, type SessionHost } from './widget-session.js';
+import { WidgetSession, type SessionHost } from './widget-session.js';
 
 /** The element as its controller sees it: attributes as properties, and the inputs that start it over. */
 export type WidgetControllerHost = ReactiveControllerHost &
@@ -95,15 +95,7 @@ export class WidgetController implements ReactiveController {
 
   #start(inputs: readonly unknown[]): void {
     this.#startedWith = inputs;
-    this.#setStatus(WidgetStatus.loading);
-    let session: WidgetSession;
-    try {
-      session = new WidgetSession(this.#sessionHost, readConfig(this.#host), this.#host.fetchToken);
-    } catch (error) {
-      this.#emit('secure-widget-error', errorDetail(error as SecureWidgetError));
-      this.#setStatus(WidgetStatus.error);
-      return;
-    }
+    const session = new WidgetSession(this.#sessionHost, this.#host.fetchToken);
     this.#session = session;
     const markupToken = this.#markupToken;
     this.#markupToken = null;

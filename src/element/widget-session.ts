@@ -1,4 +1,4 @@
-import type { WidgetConfig } from './config.js';
+import { readConfig, type WidgetAttributes, type WidgetConfig } from './config.js';
 import { BundleEmbed } from './embed/bundle-embed.js';
 import type { Embed, EmbedHost } from './embed/embed.js';
 import { IframeEmbed } from './embed/iframe-embed.js';
@@ -22,7 +22,7 @@ import { customLoader, endpointLoader, type CustomTokenFetcher, type TokenLoader
 
 /** What a session needs from its element: status and events are the element's public face. */
 export interface SessionHost {
-  readonly element: HTMLElement;
+  readonly element: HTMLElement & WidgetAttributes;
   setStatus(status: WidgetStatus): void;
   emit<K extends keyof SecureWidgetEventMap>(type: K, detail: SecureWidgetEventMap[K]['detail']): void;
 }
@@ -39,10 +39,10 @@ interface Waiter {
  */
 export class WidgetSession {
   readonly #host: SessionHost;
-  readonly #config: WidgetConfig;
+  readonly #config: WidgetConfig | null;
   readonly #controller = new AbortController();
-  readonly #subscriber: TokenSubscriber;
-  readonly #embed: Embed;
+  readonly #subscriber: TokenSubscriber = { margin: 0, onToken() {}, onError() {} };
+  readonly #embed: Embed | null;
   readonly #deadline = new Deadline();
   #source: TokenSourceHandle | null;
   #state: RecoveryState;
@@ -54,10 +54,23 @@ export class WidgetSession {
   /** What the element renders in its shadow root for this session: the iframe in iframe mode. */
   readonly view: HTMLElement | null;
 
-  constructor(host: SessionHost, config: WidgetConfig, fetchToken: CustomTokenFetcher | null | undefined) {
+  constructor(host: SessionHost, fetchToken: CustomTokenFetcher | null | undefined) {
     this.#host = host;
-    this.#config = config;
     const { signal } = this.#controller;
+    let config: WidgetConfig;
+    try {
+      config = readConfig(host.element);
+    } catch (error) {
+      // Nothing to start: the machine stops on the fault, and status follows it like any other.
+      this.#config = null;
+      this.#source = null;
+      this.#embed = null;
+      this.view = null;
+      this.#state = initialState(false);
+      this.#send({ type: 'fault', error: error as SecureWidgetError });
+      return;
+    }
+    this.#config = config;
     this.#source = tokenSource(config, fetchToken);
     this.#state = initialState(this.#source !== null);
     this.#subscriber = {
@@ -114,6 +127,9 @@ export class WidgetSession {
 
   /** Asks for the first token: the server-rendered one while it is fresh, else the source's. */
   start(markupToken: string | null): void {
+    if (!this.#config) return;
+    // A start is a new status: `loading`, whatever the last session left.
+    this.#host.setStatus(this.status);
     if (markupToken && this.useMarkupToken(markupToken)) return;
     if (!this.#source) {
       this.#send({ type: 'fault', error: notConfigured('Set token-endpoint, fetchToken or embed-token.') });
@@ -227,10 +243,10 @@ export class WidgetSession {
   /** What the machine asks for, carried out on the element's events, the embedding and the broker. */
   readonly #effects: RecoveryEffects = {
     announceToken: (expiresAt, source) => this.#announce('secure-widget-token', { expiresAt, source }),
-    announceReady: () => this.#announce('secure-widget-ready', { mode: this.#config.mode }),
+    announceReady: () => this.#announce('secure-widget-ready', { mode: this.#config!.mode }),
     announceReload: (reason) => this.#announce('secure-widget-reload', { reason }),
     announceError: (error, retryAt) => this.#announce('secure-widget-error', errorDetail(error, retryAt)),
-    handOver: (token) => this.#embed.setToken(token),
+    handOver: (token) => this.#embed?.setToken(token),
     reloadVendor: (token, reason) => {
       const done = () => this.#send({ type: 'reloaded', token });
       // A microtask late: every widget of a shared token has it on its vendor element before the first page-wide
@@ -238,7 +254,7 @@ export class WidgetSession {
       queueMicrotask(() => {
         if (this.#controller.signal.aborted) return;
         this.#send({ type: 'reload-begun' });
-        this.#embed.reload(token, reason).then(done, done);
+        this.#embed?.reload(token, reason).then(done, done);
       });
     },
     askReplacement: (rejected) => void this.#source?.broker.replace(this.#subscriber, rejected),

@@ -1,8 +1,8 @@
 /**
- * `secure-widget/frame`: the vendor side of the iframe protocol (DESIGN §4), for the page a host embeds with
- * `<secure-widget src=…>`. It says hello to the parent, accepts one `MessagePort` from an allowed host origin, hands
- * each token to the widget and reports back over that port. It imports nothing but the protocol, so it bundles alone
- * into a vendor's page at a few hundred bytes.
+ * `secure-widget/frame`: the vendor side of the iframe protocol (docs/design.md, "Iframe protocol"), for the page a
+ * host embeds with `<secure-widget src=…>`. It says hello to the parent, accepts one `MessagePort` from an allowed host
+ * origin, hands each token to the widget and reports back over that port. It imports nothing but the protocol, so it
+ * bundles alone into a vendor's page at a few hundred bytes.
  */
 import { HELLO, PROTOCOL_VERSION, isConnect, readFrameMessage, readHostMessage } from '../protocol/messages.js';
 import type { FrameMessage, Hello } from '../protocol/messages.js';

@@ -1,6 +1,7 @@
 /**
- * The iframe protocol (DESIGN §4), shared by the host element and `secure-widget/frame`. Every message is checked by
- * shape on arrival: anything that is not exactly one of these is ignored, never parsed further, never echoed.
+ * The iframe protocol (docs/design.md, "Iframe protocol"), shared by the host element and `secure-widget/frame`. Every
+ * message is checked by shape on arrival: anything that is not exactly one of these is ignored, never parsed further,
+ * never echoed.
  *
  * window.postMessage (handshake):
  *   frame → parent  { type: 'secure-widget:hello', version: 1, instance? }   to each allowed host origin, never '*'
@@ -18,7 +19,8 @@ export const CONNECT = 'secure-widget:connect';
 
 /** An expiry code is a short identifier, like the vendor's `token_expired`. */
 const CODE = /^[\w.-]{1,64}$/;
-/** A document-instance id the frame helper makes up per page load, so a replayed hello is told from a reloaded frame. */
+/** A document-instance id the frame helper makes up per page load, so a replayed hello is told from a reloaded frame.
+ * */
 const INSTANCE = /^[\w-]{8,64}$/;
 
 export type HostMessage = { type: 'token'; token: string } | { type: 'reload' };

@@ -6,7 +6,7 @@ import type { ScopeConfig } from './test-backend.js';
 const realSetTimeout = globalThis.setTimeout.bind(globalThis);
 const realClearTimeout = globalThis.clearTimeout.bind(globalThis);
 
-/** The reference vendor, on another origin than the test page (localhost vs 127.0.0.1, DESIGN §1). */
+/** The reference vendor, on another origin than the test page (localhost vs 127.0.0.1: docs/design.md, "The three sides"). */
 export const VENDOR = `http://127.0.0.1:${location.port}/vendor`;
 export const BUNDLE_URL = `${VENDOR}/widget.js`;
 /** The host's real token endpoint: the access-key exchange with the reference vendor. */

@@ -17,7 +17,7 @@ const HOUR = 60 * MINUTE;
 
 const base64url = (text: string) => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
-/** A JWS in compact form. The signature is junk on purpose: the browser only decodes (DESIGN §3). */
+/** A JWS in compact form. The signature is junk on purpose: the browser only decodes (docs/design.md, "Token lifecycle"). */
 function jwt(claims: Record<string, unknown>): string {
   return `${base64url(JSON.stringify({ alg: 'ES256', typ: 'JWT' }))}.${base64url(JSON.stringify(claims))}.c2lnbmF0dXJl`;
 }

@@ -260,7 +260,7 @@ describe('source: HTTP failures', () => {
   });
 
   // BUG: parseRetryAfter measures an HTTP-date Retry-After against the LOCAL clock (Date.now()), while the date is by
-  // the server's clock. DESIGN §3 makes expiry skew-proof by measuring against the response's Date header; the same
+  // the server's clock. docs/design.md ("Token lifecycle") makes expiry skew-proof by measuring against the response's Date header; the same
   // response carries one here, but with the client clock 2 h slow the broker is told to wait 2 h + 90 s (and with it
   // 2 h fast, 0 s instead of 90 s). Expected retryAfter = Retry-After − Date = 90 000; actual 7 290 000.
   it('measures an HTTP-date Retry-After against the Date header, not the client clock', async () => {

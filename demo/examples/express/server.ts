@@ -8,7 +8,7 @@
  *   for renewals and the SPA for its first token.
  *
  * The reference vendor is mounted on the same server at `/vendor`, reached at 127.0.0.1 while the page is opened at
- * localhost: two origins, as in production (DESIGN §1).
+ * localhost: two origins, as in production (docs/design.md, "The three sides").
  *
  * Run: `npm run example:express` (builds dist/, then listens on PORT, default 3000).
  */

@@ -11,7 +11,7 @@ export interface TokenGrant {
   readonly lifetime: number | null;
 }
 
-/** Expiry hints a response may carry beside the token (DESIGN §2). */
+/** Expiry hints a response may carry beside the token (docs/design.md, "Element"). */
 export interface ExpiryHints {
   /** Epoch seconds, epoch ms, or an ISO date. */
   expiresAt?: number | string | null;
@@ -94,9 +94,9 @@ function expired(): SecureWidgetError {
 }
 
 /**
- * A token from the endpoint, scheduled by the SERVER's clock (DESIGN §3): its remaining life is `exp` minus the
- * server's time (the `Date` header, else `iat`), added to the local arrival time. A client clock hours off then
- * changes nothing, because the local clock is only ever used to measure an interval.
+ * A token from the endpoint, scheduled by the SERVER's clock (docs/design.md, "Token lifecycle"): its remaining life is
+ * `exp` minus the server's time (the `Date` header, else `iat`), added to the local arrival time. A client clock hours
+ * off then changes nothing, because the local clock is only ever used to measure an interval.
  */
 export function grantFromResponse(token: unknown, hints: ExpiryHints, arrival: Arrival): TokenGrant {
   const { token: value, claims } = readClaims(token);

@@ -2,7 +2,7 @@ import { SecureWidgetError, isAbortError } from '../errors.js';
 import { MAX_TOKEN_LENGTH } from '../../protocol/limits.js';
 import { grantFromResponse, type ExpiryHints, type TokenGrant } from './grant.js';
 
-/** What `fetchToken` may resolve to (DESIGN §2). */
+/** What `fetchToken` may resolve to (docs/design.md, "Element"). */
 export type CustomTokenResult = string | { token: string; expiresAt?: number | string; expiresIn?: number };
 export type CustomTokenFetcher = (signal: AbortSignal) => Promise<CustomTokenResult>;
 
@@ -175,8 +175,8 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
 /**
- * The shapes of DESIGN §2: `{embedToken}`, `{token}`, `{data: {embedToken}}` (the vendor's own shape, which hosts
- * often pass through), and a text/plain body that is the token itself.
+ * The shapes of docs/design.md, "Element": `{embedToken}`, `{token}`, `{data: {embedToken}}` (the vendor's own shape,
+ * which hosts often pass through), and a text/plain body that is the token itself.
  */
 function parseBody(body: string, contentType: string): { token: unknown; hints: ExpiryHints } {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
