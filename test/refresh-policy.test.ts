@@ -120,6 +120,8 @@ describe('transient failures retry with backoff; fatal ones wait', () => {
     expect(await scope.calls()).to.equal(2);
 
     await time.configure({});
+    // A wake within a second of the last attempt does nothing (the floor under every request): a second later it does.
+    await time.advance(1_000);
     const ready = nextEvent(widget, 'secure-widget-ready');
     window.dispatchEvent(new Event('online'));
     await ready;

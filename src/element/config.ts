@@ -1,5 +1,6 @@
 import type { BundleConfig } from './embed/bundle-embed.js';
 import { SecureWidgetError } from './errors.js';
+import { positiveNumber } from './positive-number.js';
 import { acceptUrl } from './url-policy.js';
 
 export type WidgetMode = 'bundle' | 'iframe';
@@ -79,9 +80,13 @@ function cssLength(value: string | number | null | undefined): string | null {
 export const DEFAULT_MARGIN_SECONDS = 60;
 const CREDENTIALS: readonly RequestCredentials[] = ['same-origin', 'include', 'omit'];
 
-// The token attribute is set on an element the page does not control: never an event handler or a URL-bearing
-// attribute, where a token-shaped string could run as script or navigate.
-const UNSAFE_TOKEN_ATTRIBUTE = /^(on|formaction$|action$|href$|src$|srcdoc$|style$|xlink:href$)/i;
+/**
+ * What `token-attribute` may be: `token`, a name ending in `-token` (`embed-token`, `access-token`) or a `data-*`
+ * name. An allow-list, because the attribute is set on an element the page does not control: no HTML element treats
+ * such a name as a URL (a deny-list missed `srcset`, `ping`, `poster`…, and the browser requested the token as a
+ * path), an event handler or style, and no future one will.
+ */
+const TOKEN_ATTRIBUTE = /^(?:[a-z][a-z0-9]*-)*token$|^data-[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 function choice<T extends string>(value: string | null | undefined, allowed: readonly T[], fallback: T): T {
   const normalised = value?.trim().toLowerCase();
@@ -126,10 +131,13 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
     throw invalid('sandbox with allow-scripts and allow-same-origin is refused for a src on the page\'s own origin.');
   }
 
-  const margin = Number(attributes.refreshMargin ?? DEFAULT_MARGIN_SECONDS);
+  const margin = positiveNumber(attributes.refreshMargin) ?? DEFAULT_MARGIN_SECONDS;
   const tokenAttribute = text(attributes.tokenAttribute, 'embed-token').toLowerCase();
-  if (!/^[a-z_][\w.:-]*$/.test(tokenAttribute) || UNSAFE_TOKEN_ATTRIBUTE.test(tokenAttribute)) {
-    throw invalid(`token-attribute "${tokenAttribute}" cannot carry a token.`);
+  if (!TOKEN_ATTRIBUTE.test(tokenAttribute)) {
+    throw invalid(
+      `token-attribute "${tokenAttribute.slice(0, 64)}" cannot carry a token: use "token", a name ending in ` +
+        '"-token", or a "data-" name.',
+    );
   }
 
   return {
@@ -138,7 +146,7 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
     credentials: choice(attributes.tokenCredentials, CREDENTIALS, 'same-origin'),
     scope: choice(attributes.tokenScope, ['page', 'element'], 'page'),
     tokenKey: attributes.tokenKey?.trim() || null,
-    margin: (Number.isFinite(margin) && margin >= 0 ? margin : DEFAULT_MARGIN_SECONDS) * 1000,
+    margin: margin * 1000,
     bundle: {
       bundleUrl,
       script: {

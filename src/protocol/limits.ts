@@ -5,3 +5,9 @@
  * helper over the port, the server from its issuer. Anything larger is a page, a dump or an attack, not a token.
  */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
+
+/**
+ * The longest body any side reads when it expects a token: a JSON envelope around a token of MAX_TOKEN_LENGTH. The
+ * element reads its endpoint's answer no further, the server its vendor's.
+ */
+export const MAX_TOKEN_BODY = MAX_TOKEN_LENGTH + 4096;

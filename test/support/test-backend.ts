@@ -27,7 +27,10 @@ export interface ScopeConfig {
     | 'malformed'
     | 'oversize'
     | 'expired'
-    | 'foreign';
+    | 'foreign'
+    | 'redirect';
+  /** respond 'redirect': a 302 to this endpoint again on the page's own origin, or on the vendor's (127.0.0.1). */
+  redirect?: 'same-origin' | 'other-origin';
   ttlSeconds?: number;
   offsetMs?: number;
   status?: number;
@@ -69,6 +72,17 @@ export async function createTestBackend() {
     if (config.delayMs) await new Promise((resolve) => setTimeout(resolve, config.delayMs));
     const now = Date.now() + (config.offsetMs ?? 0);
     const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
+    const url = new URL(req.url ?? '/', 'http://test.invalid');
+    const redirected = url.searchParams.has('redirected');
+    // The far end of a redirect to the vendor's origin answers the page's CORS request, so only the element's own
+    // rule can refuse what it serves.
+    if (redirected && req.headers.origin) headers['Access-Control-Allow-Origin'] = req.headers.origin;
+    if (config.respond === 'redirect' && !redirected) {
+      const port = req.socket.localPort;
+      const host = config.redirect === 'other-origin' ? `http://127.0.0.1:${port}` : '';
+      res.writeHead(302, { ...headers, Location: `${host}${url.pathname}?redirected=1` }).end();
+      return;
+    }
     if (!config.noDate) headers.Date = new Date(now).toUTCString();
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { ...headers, 'Content-Type': 'application/json' }).end(JSON.stringify(body));
@@ -76,6 +90,7 @@ export async function createTestBackend() {
     const mint = (ttlSeconds = config.ttlSeconds ?? 60, at = now) => demo.vendor.issueToken({ ttlSeconds, now: at });
 
     switch (config.respond ?? 'ok') {
+      case 'redirect':
       case 'ok': {
         const embedToken = await mint();
         return json(200, { embedToken, expiresAt: Math.floor(now / 1000) + (config.ttlSeconds ?? 60) });
@@ -150,6 +165,8 @@ export async function createTestBackend() {
    */
   function answerStrictPage(req: IncomingMessage, res: ServerResponse): void {
     const port = req.socket.localPort;
+    // `?policies='none'` leaves the element's own policy out of the list: a CSP the host forgot to extend.
+    const policies = new URL(req.url ?? '/', 'http://test.invalid').searchParams.get('policies') ?? 'secure-widget';
     const nonce = 'n0nce-for-test';
     const html = `<!doctype html><html><head><meta charset="utf-8">
 <script nonce="${nonce}">window.violations = []; document.addEventListener('securitypolicyviolation', (e) => violations.push(e.violatedDirective));</script>
@@ -166,7 +183,7 @@ export async function createTestBackend() {
         'Content-Security-Policy': [
           `script-src 'nonce-${nonce}'`,
           "require-trusted-types-for 'script'",
-          'trusted-types secure-widget lit-html',
+          `trusted-types ${policies}`,
           "object-src 'none'",
           "base-uri 'none'",
         ].join('; '),
@@ -174,7 +191,31 @@ export async function createTestBackend() {
       .end(html);
   }
 
+  /** Every URL the browser asked this server for, so that a test can check that no token ever travelled in one. */
+  const requested: string[] = [];
+
   return (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
+    requested.push(req.url ?? '');
+    if (req.method === 'GET' && req.url === '/test-api/fuzz-settings') {
+      // FUZZ_RUNS and FUZZ_SEED reach the browser's property-based tests from the shell that runs them.
+      const runs = Number(process.env.FUZZ_RUNS) || 1000;
+      const seed = Number(process.env.FUZZ_SEED) || 20261202;
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ runs, seed }));
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/test-api/requested-urls-with-jwt') {
+      // Only whether such URLs exist, and how many: a JWT in a URL is the failure, and it is not repeated here.
+      const decoded = (url: string) => {
+        try {
+          return decodeURIComponent(url);
+        } catch {
+          return url;
+        }
+      };
+      const count = requested.filter((url) => /eyJ[\w-]+\.[\w-]+/.test(decoded(url))).length;
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ count }));
+      return;
+    }
     if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/test-pages/frame-probe.html') {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(FRAME_PROBE);
       return;
@@ -267,6 +308,17 @@ window.addEventListener('message', (event) => {
     if (data.type === 'token' && mode === 'expire') setTimeout(() => port.postMessage({ type: 'expired', code: 'token_expired' }), 10);
   };
 });
+if (mode === 'fuzz') {
+  // The test (the host page) hands the probe batches of hostile messages: sent to the host on the window, and over
+  // the port once connected. Counted connects go to the scope's reports, like every window message.
+  window.addEventListener('message', (event) => {
+    const batch = event.source === parent && event.data && event.data['probe:fuzz'];
+    if (!batch) return;
+    for (const message of batch.window) parent.postMessage(message, host);
+    if (port) for (const message of batch.port) port.postMessage(message);
+    parent.postMessage({ 'probe:done': batch.id }, host);
+  });
+}
 if (mode === 'navigate') {
   location.replace(query.get('to'));
 } else if (mode !== 'silent' && mode !== 'listen') {

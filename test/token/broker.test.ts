@@ -350,7 +350,7 @@ describe('broker: transient failures retry with backoff', () => {
     expect(a.onToken.lastCall.args[0].token).to.equal('t1');
   });
 
-  it('spreads retries with full jitter (random × ceiling)', async () => {
+  it('spreads retries with jitter above the 1 s floor (1 s, then 1 s + random × the rest of the ceiling)', async () => {
     sinon.stub(Math, 'random').returns(0.25);
     const loader = fakeLoader();
     const broker = new TokenBroker(loader.load);
@@ -358,8 +358,43 @@ describe('broker: transient failures retry with backoff', () => {
     broker.subscribe(a);
     void broker.request(a);
     await loader.reject(transient());
-    expect(a.onError.lastCall.args[1]).to.equal(NOW + 250);
-    await clock.tickAsync(249);
+    expect(a.onError.lastCall.args[1], 'the first retry: the floor').to.equal(NOW + SECOND);
+    await clock.tickAsync(SECOND);
+    await loader.reject(transient());
+    expect(a.onError.lastCall.args[1]).to.equal(Date.now() + 1_250);
+    await clock.tickAsync(1_249);
+    expect(loader.load.callCount).to.equal(2);
+    await clock.tickAsync(1);
+    expect(loader.load.callCount).to.equal(3);
+  });
+
+  it('never retries sooner than 1 s after the last attempt, however often the page wakes it', async () => {
+    sinon.stub(Math, 'random').returns(0);
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const a = subscriber();
+    broker.subscribe(a);
+    void broker.request(a);
+    await loader.reject(fatal());
+    for (let index = 0; index < 50; index += 1) {
+      broker.wake();
+      void broker.request(subscriber());
+      await clock.tickAsync(10);
+    }
+    expect(loader.load.callCount, 'within the first second').to.equal(1);
+    await clock.tickAsync(SECOND);
+    broker.wake();
+    expect(loader.load.callCount).to.equal(2);
+  });
+
+  it('a token that lives a few milliseconds is renewed at most once a second', async () => {
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const a = subscriber();
+    broker.subscribe(a);
+    void broker.request(a);
+    await loader.resolve(grant('t1', 1_200, 1_200));
+    await clock.tickAsync(999);
     expect(loader.load.callCount).to.equal(1);
     await clock.tickAsync(1);
     expect(loader.load.callCount).to.equal(2);
@@ -488,14 +523,16 @@ describe('broker: wake() when the page comes back', () => {
     expect(loader.load.callCount, 'joins the request in flight').to.equal(2);
   });
 
-  it('retries a fatal failure, and cuts a backoff short', async () => {
-    for (const error of [fatal(), transient()]) {
+  it('retries a fatal failure, and cuts a backoff short (a second after the last attempt)', async () => {
+    sinon.stub(Math, 'random').returns(1);
+    for (const error of [fatal(), transient(60 * SECOND)]) {
       const loader = fakeLoader();
       const broker = new TokenBroker(loader.load);
       const a = subscriber();
       broker.subscribe(a);
       void broker.request(a);
       await loader.reject(error);
+      await clock.tickAsync(SECOND);
       broker.wake();
       expect(loader.load.callCount, error.code).to.equal(2);
       await loader.resolve(grant('t1'));

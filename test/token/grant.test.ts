@@ -17,7 +17,8 @@ const HOUR = 60 * MINUTE;
 
 const base64url = (text: string) => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
-/** A JWS in compact form. The signature is junk on purpose: the browser only decodes (docs/design.md, "Token lifecycle"). */
+/** A JWS in compact form. The signature is junk on purpose: the browser only decodes (docs/design.md, "Token
+ * lifecycle"). */
 function jwt(claims: Record<string, unknown>): string {
   return `${base64url(JSON.stringify({ alg: 'ES256', typ: 'JWT' }))}.${base64url(JSON.stringify(claims))}.c2lnbmF0dXJl`;
 }
@@ -95,7 +96,7 @@ describe('grant: expiry of an endpoint token is measured by the server clock', (
   });
 
   it('rejects a token whose exp is not after its iat when there is no Date header', () => {
-    expectCode(() => grantFromResponse(jwt({ iat: S, exp: S }), {}, arrival(0, null)), 'token-expired');
+    expectCode(() => grantFromResponse(jwt({ iat: S, exp: S }), {}, arrival(0, null)), 'token-malformed');
   });
 
   it('accepts a JWT without exp as unscheduled', () => {
@@ -147,10 +148,10 @@ describe('grant: expiry hints beside the token', () => {
     expect(grantFromResponse(opaque, { expiresAt: null, expiresIn: Number.NaN }, arrival()).expiresAt).to.equal(null);
   });
 
-  it('rejects a token whose hints say it has already expired', () => {
-    expectCode(() => grantFromResponse(opaque, { expiresIn: 0 }, arrival()), 'token-expired');
+  it('rejects a token whose hints say it has expired, or expires within a second', () => {
+    expectCode(() => grantFromResponse(opaque, { expiresIn: 0.5 }, arrival()), 'token-expired');
     expectCode(() => grantFromResponse(opaque, { expiresAt: S - 1 }, arrival(2 * HOUR)), 'token-expired');
-    expectCode(() => grantFromResponse(fifteenMinuteToken(), { expiresIn: -5 }, arrival()), 'token-expired');
+    expectCode(() => grantFromResponse(fifteenMinuteToken(), { expiresAt: S }, arrival()), 'token-expired');
   });
 });
 
@@ -241,8 +242,9 @@ describe('grant: server-rendered tokens (grantFromMarkup)', () => {
     expectCode(() => grantFromMarkup(fifteenMinuteToken(15 * MINUTE), SERVER_NOW), 'token-expired');
   });
 
-  it('is token-expired when exp − iat leaves no life, even if the local clock is behind', () => {
-    expectCode(() => grantFromMarkup(jwt({ iat: S, exp: S }), SERVER_NOW - 2 * HOUR), 'token-expired');
+  it('is refused when exp − iat leaves no life, even if the local clock is behind', () => {
+    expectCode(() => grantFromMarkup(jwt({ iat: S, exp: S }), SERVER_NOW - 2 * HOUR), 'token-malformed');
+    expectCode(() => grantFromMarkup(jwt({ iat: S, exp: S + 0.5 }), SERVER_NOW - 2 * HOUR), 'token-expired');
   });
 
   it('uses exp by the local clock alone when there is no iat', () => {
@@ -291,5 +293,36 @@ describe('grant: isFresh', () => {
   it('is true for a token without expiry and false for no token', () => {
     expect(isFresh({ token: 't', expiresAt: null, lifetime: null }, SERVER_NOW)).to.equal(true);
     expect(isFresh(null, SERVER_NOW)).to.equal(false);
+  });
+});
+
+describe('grant: junk numbers and tokens that never lived (issue 10)', () => {
+  it('an empty, zero or negative expiresIn is no hint, not an expired token', () => {
+    for (const expiresIn of ['', ' ', 0, -5, Number.NaN, Number.POSITIVE_INFINITY, 'soon']) {
+      const grant = grantFromResponse(fifteenMinuteToken(), { expiresIn: expiresIn as number }, arrival());
+      expect(grant.expiresAt, String(expiresIn)).to.equal(SERVER_NOW + 15 * MINUTE);
+    }
+  });
+
+  it('an empty or zero expiresAt is no hint either', () => {
+    for (const expiresAt of ['', 0, -1, 'not a date']) {
+      const grant = grantFromResponse(fifteenMinuteToken(), { expiresAt }, arrival());
+      expect(grant.expiresAt, String(expiresAt)).to.equal(SERVER_NOW + 15 * MINUTE);
+    }
+  });
+
+  it('a token whose exp is not after its iat is token-malformed, from the endpoint and from markup', () => {
+    const iat = SERVER_NOW / 1000;
+    for (const exp of [iat, iat - 60]) {
+      expectCode(() => grantFromResponse(jwt({ iat, exp }), {}, arrival()), 'token-malformed');
+      expectCode(() => grantFromMarkup(jwt({ iat, exp }), SERVER_NOW), 'token-malformed');
+    }
+  });
+
+  it('a token with less than a second to live is token-expired: no schedule is built on it', () => {
+    const iat = SERVER_NOW / 1000;
+    expectCode(() => grantFromResponse(jwt({ iat, exp: iat + 0.5 }), {}, arrival()), 'token-expired');
+    expectCode(() => grantFromResponse('opaque-token', { expiresIn: 0.001 }, arrival()), 'token-expired');
+    expect(grantFromResponse('opaque-token', { expiresIn: 1 }, arrival()).expiresAt).to.equal(SERVER_NOW + 1_000);
   });
 });

@@ -475,7 +475,7 @@ describe('source: customLoader (fetchToken)', () => {
   it('validates the token like an endpoint token', async () => {
     const error = await loadError(customLoader(async () => 'not a token')(new AbortController().signal));
     expect(error.code).to.equal('token-malformed');
-    const expired = await loadError(customLoader(async () => ({ token: OPAQUE, expiresIn: 0 }))(AbortSignal.abort()));
+    const expired = await loadError(customLoader(async () => ({ token: OPAQUE, expiresIn: 0.01 }))(AbortSignal.abort()));
     expect(expired.code).to.equal('token-expired');
   });
 

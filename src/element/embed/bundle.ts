@@ -27,9 +27,19 @@ let policy: TrustedTypePolicy | undefined;
 function scriptUrl(url: URL): string {
   const factory = (globalThis as { trustedTypes?: TrustedTypePolicyFactory }).trustedTypes;
   if (!factory) return url.href;
-  policy ??= factory.createPolicy('secure-widget', {
-    createScriptURL: (value) => acceptUrl(value, location.href, 'bundle-url').href,
-  });
+  try {
+    policy ??= factory.createPolicy('secure-widget', {
+      createScriptURL: (value) => acceptUrl(value, location.href, 'bundle-url').href,
+    });
+  } catch (cause) {
+    // The page's CSP lists which policies may exist: a configuration to fix, not a load that failed.
+    throw new SecureWidgetError(
+      'config-invalid',
+      'The page\'s Content-Security-Policy does not allow the "secure-widget" Trusted Types policy: add it to the ' +
+        'trusted-types directive (trusted-types secure-widget).',
+      { fatal: true, cause },
+    );
+  }
   return policy.createScriptURL(url.href) as string;
 }
 
@@ -54,7 +64,8 @@ export function loadBundle(url: URL, options: BundleOptions): Promise<void> {
     const fail = (message: string, cause?: unknown) => {
       bundles.delete(key);
       script.remove();
-      reject(new SecureWidgetError('bundle-load', message, { fatal: true, cause }));
+      const error = cause instanceof SecureWidgetError ? cause : null;
+      reject(error ?? new SecureWidgetError('bundle-load', message, { fatal: true, cause }));
     };
     if (options.type === 'module') script.type = 'module';
     if (options.integrity) {

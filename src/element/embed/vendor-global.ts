@@ -1,4 +1,5 @@
 import type { ReloadReason } from '../recovery.js';
+import { pageObject } from './page-object.js';
 
 /**
  * The vendor's page-wide reload (`window.ReturningAIWidget.reload()`), shared by every widget that names it. It
@@ -21,22 +22,12 @@ export function tokenSet(): number {
   return (tokenClock += 1);
 }
 
-/**
- * `window[name]`, when it is a vendor object with a `reload()`. The name comes from markup, so a name that would reach
- * a platform object (`location`, `history`, `document`…) is never called: `location.reload()` would reload the page in
- * a loop.
- */
+/** `window[name]`, when the page's own script made it and it has a `reload()` (page-object.ts says what counts). */
 export function vendorGlobal(name: string): ReloadGlobal | null {
-  if (!/^[A-Za-z_$][\w$]*$/.test(name)) return null;
+  const value = pageObject(name);
   try {
-    const value = (globalThis as Record<string, unknown>)[name];
-    if (typeof value !== 'object' || value === null) return null;
-    if (value instanceof Location || value instanceof History || value instanceof Node || value instanceof Window) {
-      return null;
-    }
-    return typeof (value as Partial<ReloadGlobal>).reload === 'function' ? (value as ReloadGlobal) : null;
+    return value && typeof value.reload === 'function' ? (value as unknown as ReloadGlobal) : null;
   } catch {
-    // A cross-origin window (`top`, `parent`) throws on property access.
     return null;
   }
 }

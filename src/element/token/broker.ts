@@ -1,5 +1,5 @@
 import { SecureWidgetError, isAbortError } from '../errors.js';
-import { Deadline } from './deadline.js';
+import { Deadline, MIN_REFRESH_DELAY } from './deadline.js';
 import { isFresh, refreshTime, type TokenGrant } from './grant.js';
 import type { TokenLoader } from './source.js';
 
@@ -50,6 +50,8 @@ export class TokenBroker {
   #grant: TokenGrant | null = null;
   /** Failures in a row, for the backoff; a success starts it over. */
   #failures = 0;
+  /** When the last request started: none starts again within MIN_REFRESH_DELAY of it, by timer, wake or newcomer. */
+  #attemptedAt = Number.NEGATIVE_INFINITY;
 
   constructor(load: TokenLoader, onIdle: () => void = () => {}) {
     this.#load = load;
@@ -106,9 +108,9 @@ export class TokenBroker {
       return Promise.resolve(grant);
     }
     // During a backoff a newcomer hears the failure and waits for the scheduled retry: 50 widgets connecting to a
-    // failing endpoint follow one schedule instead of each asking at once.
-    if (phase.name === 'backoff') {
-      subscriber.onError(phase.error, phase.at);
+    // failing endpoint follow one schedule instead of each asking at once. So does one right after a fatal failure.
+    if (phase.name === 'backoff' || (phase.name === 'failed' && this.#tooSoon())) {
+      subscriber.onError(phase.error, phase.name === 'backoff' ? phase.at : null);
       return rejected(phase.error);
     }
     return this.#fetch(subscriber, 'first');
@@ -119,7 +121,7 @@ export class TokenBroker {
    * failure may be gone (the user signed in elsewhere). Fetch now if the token is missing or due.
    */
   wake(): void {
-    if (this.#phase.name === 'fetching' || this.#subscribers.size === 0) return;
+    if (this.#phase.name === 'fetching' || this.#subscribers.size === 0 || this.#tooSoon()) return;
     const grant = this.grant;
     if (grant && !this.#due(grant)) return;
     this.#fetchQuietly();
@@ -194,12 +196,18 @@ export class TokenBroker {
   }
 
   /** A fetch nobody awaits (a timer, a wake): its outcome reaches the widgets as notifications. */
+  /** A request started less than MIN_REFRESH_DELAY ago: a page firing `online` in a loop must not become a storm. */
+  #tooSoon(): boolean {
+    return Date.now() - this.#attemptedAt < MIN_REFRESH_DELAY;
+  }
+
   #fetchQuietly(): void {
     this.#fetch(null).catch(() => {});
   }
 
   #fetch(initiator: TokenSubscriber | null, kind: 'first' | 'next' = 'next'): Promise<TokenGrant> {
     if (this.#phase.name === 'fetching') return this.#phase.promise;
+    this.#attemptedAt = Date.now();
     const controller = new AbortController();
     const promise = this.#load(controller.signal).then(
       (grant) => this.#succeeded(controller, grant, initiator),
@@ -255,14 +263,18 @@ export class TokenBroker {
     const now = Date.now();
     let due = refreshTime(grant, this.#margin())!;
     if (due <= now) due = now + (grant.expiresAt - now) / 2;
-    this.#enter({ name: 'scheduled', at: due });
+    this.#enter({ name: 'scheduled', at: Math.max(due, this.#attemptedAt + MIN_REFRESH_DELAY) });
   }
 
-  /** Exponential backoff with full jitter, so that many pages do not retry in step; `Retry-After` wins when longer. */
+  /**
+   * Exponential backoff with jitter above the floor (1 s, then 1–2 s, 1–4 s … 1–60 s), so that many pages do not retry
+   * in step and none retries at once; `Retry-After` wins when longer.
+   */
   #backoff(failure: SecureWidgetError): number {
     this.#failures += 1;
     const ceiling = Math.min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (this.#failures - 1));
-    return Math.max(Math.random() * ceiling, failure.retryAfter ?? 0);
+    const jittered = MIN_REFRESH_DELAY + Math.random() * (ceiling - MIN_REFRESH_DELAY);
+    return Math.max(jittered, failure.retryAfter ?? 0);
   }
 }
 

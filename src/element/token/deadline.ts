@@ -4,6 +4,13 @@
 export const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
 /**
+ * No refresh or retry is ever due sooner than this after the last: a token that says it lives a millisecond, or an
+ * endpoint that fails at once, costs at most one request a second, never a loop. A token must live at least this long
+ * to be used at all.
+ */
+export const MIN_REFRESH_DELAY = 1_000;
+
+/**
  * One timer aimed at an absolute time on the local clock. A deadline beyond setTimeout's range is reached in clamped
  * steps, each re-armed, so a 30-day token never fires at once; a deadline in the past fires on the next turn.
  * DOM-free, so it runs under a fake clock.

@@ -1,6 +1,8 @@
 import { decodeJwt } from 'jose';
 import { MAX_TOKEN_LENGTH } from '../../protocol/limits.js';
 import { SecureWidgetError } from '../errors.js';
+import { positiveNumber } from '../positive-number.js';
+import { MIN_REFRESH_DELAY } from './deadline.js';
 
 /** A token and what the browser may know about it. The browser cannot verify a token, only schedule around it. */
 export interface TokenGrant {
@@ -15,8 +17,8 @@ export interface TokenGrant {
 export interface ExpiryHints {
   /** Epoch seconds, epoch ms, or an ISO date. */
   expiresAt?: number | string | null;
-  /** Seconds from now. */
-  expiresIn?: number | null;
+  /** Seconds from now (a number, or a string of one). */
+  expiresIn?: number | string | null;
 }
 
 export interface Arrival {
@@ -76,21 +78,27 @@ function numericClaim(value: unknown, name: string): number | null {
   throw new SecureWidgetError('token-malformed', `The token's "${name}" claim is not a number.`, { fatal: true });
 }
 
-/** Epoch ms from an `expiresAt` hint: epoch seconds (the common case), epoch ms, or an ISO date. */
+/** Epoch ms from an `expiresAt` hint: epoch seconds (the common case), epoch ms, or an ISO date; null for junk. */
 function hintTime(value: number | string): number | null {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return null;
-    // Epoch seconds stay below 1e11 until the year 5138; epoch ms passed that in 1973.
-    return value < 1e11 ? value * 1000 : value;
-  }
-  const parsed = Date.parse(value);
-  return Number.isFinite(parsed) ? parsed : null;
+  if (typeof value === 'string' && !/^\s*\d+(\.\d+)?\s*$/.test(value)) return positiveNumber(Date.parse(value));
+  const number = positiveNumber(value);
+  // Epoch seconds stay below 1e11 until the year 5138; epoch ms passed that in 1973.
+  return number === null ? null : number < 1e11 ? number * 1000 : number;
 }
 
 function expired(): SecureWidgetError {
-  return new SecureWidgetError('token-expired', 'The token endpoint answered with a token that has already expired.', {
-    fatal: true,
-  });
+  return new SecureWidgetError(
+    'token-expired',
+    `The token has expired, or expires within ${MIN_REFRESH_DELAY / 1000} s: too soon to be used.`,
+    { fatal: true },
+  );
+}
+
+/** A JWT whose `exp` is not after its `iat` never had a life: no schedule can be built on it. */
+function checkLifetime(claims: Claims | null): void {
+  if (claims?.exp != null && claims.iat != null && claims.exp <= claims.iat) {
+    throw new SecureWidgetError('token-malformed', 'The token\'s "exp" is not after its "iat".', { fatal: true });
+  }
 }
 
 /**
@@ -100,17 +108,19 @@ function expired(): SecureWidgetError {
  */
 export function grantFromResponse(token: unknown, hints: ExpiryHints, arrival: Arrival): TokenGrant {
   const { token: value, claims } = readClaims(token);
+  checkLifetime(claims);
   const serverNow = arrival.serverTime ?? (claims?.iat != null ? claims.iat * 1000 : arrival.receivedAt);
 
   const remaining: number[] = [];
   if (claims?.exp != null) remaining.push(claims.exp * 1000 - serverNow);
-  if (hints.expiresIn != null && Number.isFinite(hints.expiresIn)) remaining.push(hints.expiresIn * 1000);
+  const expiresIn = positiveNumber(hints.expiresIn);
+  if (expiresIn !== null) remaining.push(expiresIn * 1000);
   const hinted = hints.expiresAt != null ? hintTime(hints.expiresAt) : null;
   if (hinted !== null) remaining.push(hinted - serverNow);
 
   if (remaining.length === 0) return { token: value, expiresAt: null, lifetime: null };
   const life = Math.min(...remaining);
-  if (life <= 0) throw expired();
+  if (life < MIN_REFRESH_DELAY) throw expired();
   const lifetime = claims?.exp != null && claims.iat != null ? (claims.exp - claims.iat) * 1000 : life;
   return { token: value, expiresAt: arrival.receivedAt + life, lifetime };
 }
@@ -122,11 +132,12 @@ export function grantFromResponse(token: unknown, hints: ExpiryHints, arrival: A
  */
 export function grantFromMarkup(token: string, now: number): TokenGrant {
   const { token: value, claims } = readClaims(token);
+  checkLifetime(claims);
   if (claims?.exp == null) return { token: value, expiresAt: null, lifetime: null };
   const byLocalClock = claims.exp * 1000;
   const lifetime = claims.iat != null ? (claims.exp - claims.iat) * 1000 : null;
   const expiresAt = lifetime !== null ? Math.min(byLocalClock, now + lifetime) : byLocalClock;
-  if (expiresAt <= now) throw expired();
+  if (expiresAt - now < MIN_REFRESH_DELAY) throw expired();
   return { token: value, expiresAt, lifetime };
 }
 

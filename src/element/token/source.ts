@@ -1,5 +1,5 @@
 import { SecureWidgetError, isAbortError } from '../errors.js';
-import { MAX_TOKEN_LENGTH } from '../../protocol/limits.js';
+import { MAX_TOKEN_BODY } from '../../protocol/limits.js';
 import { grantFromResponse, type ExpiryHints, type TokenGrant } from './grant.js';
 
 /** What `fetchToken` may resolve to (docs/design.md, "Element"). */
@@ -10,8 +10,6 @@ export type CustomTokenFetcher = (signal: AbortSignal) => Promise<CustomTokenRes
 export type TokenLoader = (signal: AbortSignal) => Promise<TokenGrant>;
 
 export const DEFAULT_TIMEOUT = 10_000;
-// A JSON envelope around a 16 KiB token; anything bigger is read no further.
-const MAX_BODY_LENGTH = MAX_TOKEN_LENGTH + 4096;
 
 export interface EndpointOptions {
   url: string;
@@ -40,6 +38,7 @@ export function endpointLoader({ url, credentials, timeout = DEFAULT_TIMEOUT }: 
         throw fetchFailure(cause, signal, timedOut());
       }
       const receivedAt = Date.now();
+      refuseForeignRedirect(response, url);
       const date = Date.parse(response.headers.get('Date') ?? '');
       const serverTime = Number.isFinite(date) ? date : null;
       if (!response.ok) throw httpFailure(response, serverTime);
@@ -121,6 +120,21 @@ function fetchFailure(cause: unknown, outer: AbortSignal, timedOut: boolean, wha
   return new SecureWidgetError('endpoint-network', `${what} failed to get a token.`, { fatal: false, cause });
 }
 
+/**
+ * A redirect to another origin would launder the token's origin: the answer would come from a server the page never
+ * named, over plain http even, which the URL rule refuses when configured directly. Redirects within the endpoint's
+ * origin are followed as usual. The body is not read.
+ */
+function refuseForeignRedirect(response: Response, endpoint: string): void {
+  if (!response.redirected || new URL(response.url).origin === new URL(endpoint).origin) return;
+  void response.body?.cancel().catch(() => {});
+  throw new SecureWidgetError(
+    'url-rejected',
+    'The token endpoint redirected to another origin; a token is only taken from the endpoint\'s own origin.',
+    { fatal: true },
+  );
+}
+
 function httpFailure(response: Response, serverTime: number | null): SecureWidgetError {
   const { status } = response;
   // Nobody reads an error body: release the connection.
@@ -148,7 +162,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 async function readLimited(response: Response): Promise<string> {
   const declared = Number(response.headers.get('Content-Length'));
-  if (declared > MAX_BODY_LENGTH) throw tooLarge();
+  if (declared > MAX_TOKEN_BODY) throw tooLarge();
   if (!response.body) return '';
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
@@ -157,7 +171,7 @@ async function readLimited(response: Response): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     text += decoder.decode(value, { stream: true });
-    if (text.length > MAX_BODY_LENGTH) {
+    if (text.length > MAX_TOKEN_BODY) {
       void reader.cancel();
       throw tooLarge();
     }
@@ -206,7 +220,7 @@ function parseBody(body: string, contentType: string): { token: unknown; hints: 
         token,
         hints: {
           expiresAt: typeof expiresAt === 'number' || typeof expiresAt === 'string' ? expiresAt : null,
-          expiresIn: typeof expiresIn === 'number' || typeof expiresIn === 'string' ? Number(expiresIn) : null,
+          expiresIn: typeof expiresIn === 'number' || typeof expiresIn === 'string' ? expiresIn : null,
         },
       };
     }
