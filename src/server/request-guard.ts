@@ -2,6 +2,7 @@
  * The checks a token request passes before the handler does any work for it: where it comes from, and how big it is.
  */
 import { isWebPageOrigin } from '../protocol/origin.js';
+import { readBoundedBody } from './internal/bounded-body.js';
 
 /**
  * Validates `allowedOrigins` up front: each entry exactly as a browser sends it in `Origin` (scheme, host, port; no
@@ -57,26 +58,11 @@ export function judgeSite(request: Request, allowedOrigins: ReadonlySet<string>)
  * a chunked body is read only until it passes the limit, so a client cannot make the server buffer more.
  */
 export async function bodyExceeds(request: Request, limit: number): Promise<boolean> {
-  const declared = request.headers.get('Content-Length');
-  if (declared !== null) {
-    const length = Number(declared);
-    if (!Number.isSafeInteger(length) || length < 0) return true;
-    if (length > limit) return true;
-  }
-  if (request.body === null) return false;
-  const reader = request.body.getReader();
-  let size = 0;
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return false;
-      size += value.byteLength;
-      if (size > limit) return true;
-    }
+    // With the request's signal, a client that goes away mid-body stops the read, however slowly it was sending.
+    return (await readBoundedBody(request, limit, request.signal)) === null;
   } catch {
     // The client hung up mid-body: nobody waits for the answer, and "too large" stops the work just the same.
     return true;
-  } finally {
-    reader.cancel().catch(() => {});
   }
 }

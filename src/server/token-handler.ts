@@ -115,7 +115,9 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
   const limiter = options.rateLimit === false ? null : createRateLimiter(options.rateLimit ?? {}, now);
 
   const warn = (code: string, status?: number): void => {
-    const vendorStatus = Number.isInteger(status) ? ` (vendor status ${status})` : '';
+    // Only an HTTP status: a custom issuer's TokenIssueError may carry any number.
+    const isHttpStatus = status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599;
+    const vendorStatus = isHttpStatus ? ` (vendor status ${status})` : '';
     try {
       logger.warn(`secure-widget/server: token request failed: ${code}${vendorStatus}`);
     } catch {

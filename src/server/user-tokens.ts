@@ -77,14 +77,14 @@ export class UserTokens<User> {
   async #read(key: string): Promise<CachedToken | undefined> {
     const { cache } = this.#options;
     if (!cache) return undefined;
-    let entry: CachedToken | undefined;
     try {
-      entry = await cache.get(key);
+      const entry = await cache.get(key);
+      // Inside the try: an entry from a custom store is outside input too, and reading it may throw (a getter).
+      return entry && this.#servable(entry) ? entry : undefined;
     } catch {
       this.#options.onCacheError();
       return undefined;
     }
-    return entry && this.#servable(entry) ? entry : undefined;
   }
 
   /**
@@ -93,7 +93,9 @@ export class UserTokens<User> {
    * entry too old and gets a new token, never the one it is replacing.
    */
   #servable(entry: CachedToken): boolean {
-    if (typeof entry?.token !== 'string' || !Number.isFinite(entry.expiresAt) || !Number.isFinite(entry.issuedAt)) {
+    // A shared store hands back whatever was written to it, by anyone: only a token the handler could have stored
+    // (so never a blank one, nor one over 16 KiB) goes out.
+    if (!isTokenText(entry?.token) || !Number.isFinite(entry.expiresAt) || !Number.isFinite(entry.issuedAt)) {
       return false;
     }
     const left = entry.expiresAt - this.#options.now() / 1000;
@@ -190,7 +192,7 @@ export function usableToken(result: unknown, now: number, status?: number): Issu
     throw new TokenIssueError('vendor-response', 'The token issuer resolved without a token.', { status });
   }
   // The element would refuse it; refused here, it stays out of the cache and the response too.
-  if (value.length > MAX_TOKEN_LENGTH) {
+  if (!isTokenText(value)) {
     const message = `The token issuer resolved a token longer than ${MAX_TOKEN_LENGTH} characters.`;
     throw new TokenIssueError('vendor-response', message, { status });
   }
@@ -199,6 +201,11 @@ export function usableToken(result: unknown, now: number, status?: number): Issu
   const known = times.filter((time) => time !== undefined);
   // The earliest, as the element takes it: a JWT is never handed out, or cached, past its own `exp`.
   return known.length === 0 ? { token: value } : { token: value, expiresAt: Math.floor(Math.min(...known)) };
+}
+
+/** What the handler hands out as a token: trimmed, not empty, at most MAX_TOKEN_LENGTH characters. */
+function isTokenText(value: unknown): value is string {
+  return typeof value === 'string' && value !== '' && value === value.trim() && value.length <= MAX_TOKEN_LENGTH;
 }
 
 /** Epoch seconds from an `expiresAt` hint, read as the element reads it: epoch seconds, epoch ms or an ISO date. */

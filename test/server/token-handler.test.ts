@@ -441,6 +441,23 @@ describe('maps vendor failures to 502 and timeouts to 504', () => {
     assert.equal(host.logs.length, 1);
     assert.doesNotMatch(host.logs[0]!, /custom issuer/);
   });
+
+  // Found by token-handler.fuzz.test.ts: a custom issuer's TokenIssueError with status -4450157583706537 was logged as
+  // "vendor status -4450157583706537". The log line names an HTTP status or none.
+  for (const status of [-4450157583706537, 0, 99, 600, 1e21]) {
+    it(`an issuer's TokenIssueError with status ${status}, no HTTP status, is logged without one`, async () => {
+      const handler = createTokenHandler({
+        authorize: () => 'u1',
+        issue: async () => {
+          throw new TokenIssueError('vendor-http', 'custom', { status });
+        },
+        logger: { warn: (message) => logs.push(message) },
+      });
+      const logs: string[] = [];
+      assert.equal((await handler(new Request('https://host.example/api/widget-token'))).status, 502);
+      assert.deepEqual(logs, ['secure-widget/server: token request failed: vendor-http']);
+    });
+  }
 });
 
 describe('answers 500 when authorize throws', () => {

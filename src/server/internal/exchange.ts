@@ -2,11 +2,13 @@
  * The exchange behind `tokenExchange` and `accessKeyExchange`: one POST to the vendor's token API, its failures as
  * `TokenIssueError`s. Internal: imported by those two files only, never exported from the package.
  */
+import { MAX_TOKEN_BODY } from '../../protocol/limits.js';
 import { urlRuleViolation } from '../../protocol/url-rule.js';
 import { TokenIssueError } from '../errors.js';
 import { isPlaceholderSecret } from '../placeholder-secret.js';
 import type { TokenExchangeOptions } from '../token-exchange.js';
 import { usableToken, type IssuedToken, type TokenIssuer } from '../user-tokens.js';
+import { readBoundedBody } from './bounded-body.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -77,16 +79,23 @@ export function createExchange<User>(
       });
     }
 
-    let text: string;
+    let bytes: Uint8Array | null;
     try {
-      text = await response.text();
+      bytes = await readBoundedBody(response, MAX_TOKEN_BODY, signal);
     } catch (error) {
       throw failure(error);
+    }
+    if (bytes === null) {
+      // Whatever it is (a page, a dump, an attack), it is no token envelope: read no further, and quote none of it.
+      throw new TokenIssueError('vendor-response', `The vendor token API answered more than ${MAX_TOKEN_BODY} bytes.`, {
+        status: response.status,
+      });
     }
 
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      // As response.text() decodes: UTF-8, a BOM dropped, a bad sequence replaced rather than thrown.
+      json = JSON.parse(new TextDecoder().decode(bytes));
     } catch {
       // No cause: JSON.parse's SyntaxError quotes the body, and the body may echo a secret.
       throw new TokenIssueError('vendor-response', 'The vendor token API answered with a body that is not JSON.', {
