@@ -690,3 +690,18 @@ describe('broker: timers that could misfire', () => {
     expect(loader.load.callCount).to.equal(2);
   });
 });
+
+describe('broker: Retry-After has a ceiling', () => {
+  it('a Retry-After of a day is honoured for 10 minutes, not a day', async () => {
+    sinon.stub(Math, 'random').returns(1);
+    const loader = fakeLoader();
+    const broker = new TokenBroker(loader.load);
+    const a = subscriber();
+    broker.subscribe(a);
+    void broker.request(a);
+    await loader.reject(transient(DAY));
+    expect(a.onError.lastCall.args[1]).to.equal(NOW + 10 * MINUTE);
+    await clock.tickAsync(10 * MINUTE);
+    expect(loader.load.callCount).to.equal(2);
+  });
+});

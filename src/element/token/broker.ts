@@ -15,6 +15,8 @@ export interface TokenSubscriber {
 
 const BACKOFF_BASE = 1_000;
 const BACKOFF_CAP = 60_000;
+/** The longest `Retry-After` honoured: a server asking for hours would leave the widget dead as long. */
+const MAX_RETRY_AFTER = 10 * 60_000;
 
 /**
  * What the broker is doing, beside the token it holds. Exactly one timer runs, and the phase says which: the refresh
@@ -268,13 +270,13 @@ export class TokenBroker {
 
   /**
    * Exponential backoff with jitter above the floor (1 s, then 1–2 s, 1–4 s … 1–60 s), so that many pages do not retry
-   * in step and none retries at once; `Retry-After` wins when longer.
+   * in step and none retries at once; `Retry-After` wins when longer, up to MAX_RETRY_AFTER.
    */
   #backoff(failure: SecureWidgetError): number {
     this.#failures += 1;
     const ceiling = Math.min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (this.#failures - 1));
     const jittered = MIN_REFRESH_DELAY + Math.random() * (ceiling - MIN_REFRESH_DELAY);
-    return Math.max(jittered, failure.retryAfter ?? 0);
+    return Math.max(jittered, Math.min(failure.retryAfter ?? 0, MAX_RETRY_AFTER));
   }
 }
 
