@@ -7,7 +7,7 @@ import { demoBackend } from './demo/vite-plugin.js';
  * fetchToken's result, the iframe messages) are not here, and must never be.
  */
 const INTERNAL_PROPERTIES =
-  /^(phase|grant|loaded|freshRejections|burstAt|followUpAt|tokenFailure|embedFailure|renewable|resume|waited|begun|followUp|effects|broker|unsubscribe|subscriberCount|setLoader|useMarkupToken|useFetchToken|requireSession|offerMarkupToken|restartInputs|setToken|fromTemplate|covers|lifetime|receivedAt|serverTime|hints|onToken|onError|margin|session|view)$/;
+  /^(phase|grant|loaded|freshRejections|burstAt|followUpAt|tokenFailure|embedFailure|renewable|resume|waited|begun|followUp|effects|broker|unsubscribe|subscriberCount|setLoader|useMarkupToken|useFetchToken|requireSession|offerMarkupToken|restartInputs|setToken|fromTemplate|covers|lifetime|receivedAt|serverTime|hints|onToken|onError|margin|session|view|endpoint|scope|script|kind|promise|announceToken|announceReady|announceReload|announceError|handOver|reloadVendor|askReplacement|askRefresh|wakeSource|settle|configObject)$/;
 
 export default defineConfig({
   // 127.0.0.1 answers both origins of the demo: the host page at localhost and the vendor at 127.0.0.1 (a server bound

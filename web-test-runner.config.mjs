@@ -29,7 +29,12 @@ export default {
   plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', target: 'es2022' })],
   browsers: [
     chromeLauncher({
-      launchOptions: { executablePath: chromiumPath, headless: true, args: chromiumArgs },
+      // shop.example resolves to this machine: a host page off loopback, for the rules that differ there (dev keys).
+      launchOptions: {
+        executablePath: chromiumPath,
+        headless: true,
+        args: [...chromiumArgs, '--host-resolver-rules=MAP shop.example 127.0.0.1'],
+      },
     }),
   ],
   testFramework: { config: { timeout: 10_000 } },

@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 // Lit's ReactiveElement and jose's decodeJwt (0.65 KB) are a third of it; both modes with their checks the rest.
-const BUDGET_GZIP = 14.5 * 1024;
+// 14.5 KB held the element of issue 9; the allow-lists, redirect refusal, config-object vendors and dev keys of
+// issues 10 and 11 cost 1.3 KB more (docs/decisions.md, 25).
+const BUDGET_GZIP = 15 * 1024;
 const file = new URL('../dist/secure-widget.js', import.meta.url);
 const code = readFileSync(file);
 const gzip = gzipSync(code, { level: 9 }).length;

@@ -14,3 +14,4 @@ export type {
   TokenSource,
 } from './element/events.js';
 export type { CustomTokenFetcher, CustomTokenResult } from './element/token/source.js';
+export type { ApplyToken } from './element/embed/token-target.js';

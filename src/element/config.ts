@@ -1,4 +1,4 @@
-import type { BundleConfig } from './embed/bundle-embed.js';
+import type { BundleOptions } from './embed/bundle.js';
 import { SecureWidgetError } from './errors.js';
 import { positiveNumber } from './positive-number.js';
 import { acceptUrl } from './url-policy.js';
@@ -17,9 +17,22 @@ export interface WidgetConfig {
   /** ms */
   margin: number;
   /** Bundle mode: the vendor script and element. */
-  bundle: BundleConfig;
+  bundle: VendorSettings;
   src: URL | null;
   frame: FrameConfig;
+}
+
+/** Bundle mode: the vendor's script, where its element takes the token from, and how it says and hears of expiry. */
+export interface VendorSettings {
+  bundleUrl: URL | null;
+  script: BundleOptions;
+  tokenAttribute: string;
+  /** Config-object vendors (Qrvey): the key of the config object the token goes into; null for attribute vendors. */
+  configKey: string | null;
+  /** The vendor element's attribute that names its config object; default `settings`. */
+  configAttribute: string;
+  expiryEvent: string;
+  reloadGlobal: string;
 }
 
 /** The iframe's own attributes (iframe mode). */
@@ -47,6 +60,8 @@ export interface WidgetAttributes {
   nonce?: string | null;
   src?: string | null;
   tokenAttribute?: string | null;
+  configKey?: string | null;
+  configAttribute?: string | null;
   expiryEvent?: string | null;
   reloadGlobal?: string | null;
   sandbox?: string | null;
@@ -59,16 +74,6 @@ export interface WidgetAttributes {
 }
 
 export const DEFAULT_SANDBOX = 'allow-scripts allow-same-origin allow-forms allow-popups';
-const REFERRER_POLICIES = [
-  'no-referrer',
-  'no-referrer-when-downgrade',
-  'origin',
-  'origin-when-cross-origin',
-  'same-origin',
-  'strict-origin',
-  'strict-origin-when-cross-origin',
-  'unsafe-url',
-] as const;
 
 /** `300` means 300px; any other CSS length is used as written, junk means "not set". */
 function cssLength(value: string | number | null | undefined): string | null {
@@ -100,6 +105,23 @@ function text(value: string | null | undefined, fallback: string): string {
 
 function invalid(message: string): SecureWidgetError {
   return new SecureWidgetError('config-invalid', message, { fatal: true });
+}
+
+/**
+ * `config-key` and `config-attribute`: a key that a markup author names, of an object the page owns. Only a plain
+ * identifier, and never one every object already has (`__proto__`, `constructor`, `toString`…): writing there would
+ * reach the prototype chain rather than the vendor's setting.
+ */
+function configTarget(attributes: WidgetAttributes): { configKey: string | null; configAttribute: string } {
+  const configKey = attributes.configKey?.trim() || null;
+  if (configKey !== null && (!/^[A-Za-z_$][\w$]{0,63}$/.test(configKey) || configKey in Object.prototype)) {
+    throw invalid(`config-key "${configKey.slice(0, 64)}" must be a plain identifier such as qvToken.`);
+  }
+  const configAttribute = text(attributes.configAttribute, 'settings').toLowerCase();
+  if (!/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/.test(configAttribute)) {
+    throw invalid(`config-attribute "${configAttribute.slice(0, 64)}" must be an attribute name such as settings.`);
+  }
+  return { configKey, configAttribute };
 }
 
 export function readConfig(attributes: WidgetAttributes, page: Location = location): WidgetConfig {
@@ -155,6 +177,7 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
         nonce: attributes.nonce?.trim() || null,
       },
       tokenAttribute,
+      ...configTarget(attributes),
       expiryEvent: text(attributes.expiryEvent, 'rai-error'),
       reloadGlobal: text(attributes.reloadGlobal, 'ReturningAIWidget'),
     },
@@ -163,7 +186,9 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
       sandbox: sandbox.join(' '),
       allow: attributes.allow?.trim() || null,
       title: text(attributes.title, 'Embedded widget'),
-      referrerPolicy: choice(attributes.referrerPolicy, REFERRER_POLICIES, 'strict-origin-when-cross-origin'),
+      // The frame's own referrerPolicy reflects only the values the platform knows; junk there reads as "" (the
+      // default policy), so the platform is the allow-list.
+      referrerPolicy: text(attributes.referrerPolicy, 'strict-origin-when-cross-origin'),
       height: cssLength(attributes.height),
       width: cssLength(attributes.width),
     },

@@ -1,7 +1,8 @@
 import type { SecureWidgetErrorCode } from './errors.js';
 
 /** Where a widget's token came from. */
-export type TokenSource = 'markup' | 'endpoint' | 'shared';
+/** `api-key`: dev mode, the vendor got the `api-key` instead of a token. */
+export type TokenSource = 'markup' | 'endpoint' | 'shared' | 'api-key';
 
 export interface SecureWidgetTokenDetail {
   /** Local-clock ms; null for an opaque token without expiry hints. Never the token itself. */

@@ -1,6 +1,7 @@
 import { ReactiveElement, type PropertyDeclaration, type PropertyValues } from '@lit/reactive-element';
 import { styles } from './secure-widget.styles.js';
 import { WidgetStatus } from './status.js';
+import type { ApplyToken } from './embed/token-target.js';
 import type { CustomTokenFetcher } from './token/source.js';
 import { WidgetController } from './widget-controller.js';
 
@@ -24,10 +25,14 @@ const PROPERTIES = {
   tokenAttribute: ['token-attribute', R],
   expiryEvent: ['expiry-event', R],
   reloadGlobal: ['reload-global', R],
+  configKey: ['config-key', R],
+  configAttribute: ['config-attribute', R],
   refreshMargin: ['refresh-margin'],
   // A new function does not start over (a framework passes a new closure on every render), but a function where
   // there was none, or none where there was one, is another token source.
   fetchToken: [0],
+  // Read at each use: a framework may pass a new function on every render.
+  applyToken: [0],
   sandbox: [1, R],
   allow: [1, R],
   referrerPolicy: ['referrerpolicy', R],
@@ -36,6 +41,8 @@ const PROPERTIES = {
 } as const satisfies Record<string, readonly [string | 0 | 1, true?]>;
 
 type PropertyName = keyof typeof PROPERTIES;
+/** Attributes read once and removed, since they carry a credential: a server-rendered token, a dev key. */
+const CONSUMED = ['embed-token', 'api-key'];
 const RESTART_ON = (Object.keys(PROPERTIES) as PropertyName[]).filter((name) => PROPERTIES[name][1]);
 
 /**
@@ -105,6 +112,19 @@ export class SecureWidget extends ReactiveElement {
    * tokens in the browser.
    */
   declare fetchToken?: CustomTokenFetcher | null;
+  /**
+   * Config-object vendors (Qrvey): the key of the vendor's JavaScript config object that the token goes into, such as
+   * `qvToken`; the object is the global that the vendor element's `config-attribute` (default `settings`) names. It
+   * must be a plain object the page's script made, or absent (then the element makes one).
+   */
+  declare configKey?: string | null;
+  /** The vendor element's attribute that names its config object; default `settings`. */
+  declare configAttribute?: string | null;
+  /**
+   * Vendors of any other style: called with the vendor element and each token (before a template is stamped, and
+   * on each new token), in place of setting `token-attribute` or `config-key`.
+   */
+  declare applyToken?: ApplyToken | null;
   /** Iframe mode: the frame's sandbox; default `allow-scripts allow-same-origin allow-forms allow-popups`. */
   declare sandbox?: string | null;
   /** Iframe mode: the frame's permissions policy (`allow`). */
@@ -121,7 +141,7 @@ export class SecureWidget extends ReactiveElement {
   #view: HTMLElement | null = null;
 
   static override get observedAttributes(): string[] {
-    return [...super.observedAttributes, 'embed-token'];
+    return [...super.observedAttributes, ...CONSUMED];
   }
 
   /** `loading`, `ready`, `refreshing` or `error`; reflected to the `status` attribute for styling. */
@@ -151,11 +171,27 @@ export class SecureWidget extends ReactiveElement {
     this.#controller.offerMarkupToken(token?.trim() || null);
   }
 
+  /**
+   * Dev mode only: a vendor API key handed to the vendor in place of a token, and only where it cannot hurt: a
+   * publishable `pk_…` key on any host, another key on a loopback host (with one console warning); `dev-key-remote`
+   * off loopback, `secret-key` for anything that looks secret, on every host. Ignored when a token source is set.
+   * Write-only, and the `api-key` attribute is removed as soon as it is read, like `embed-token`. Security: never put
+   * a secret key in a page.
+   */
+  get apiKey(): string | null {
+    return null;
+  }
+  set apiKey(key: string | null) {
+    this.#controller.useDevKey(key?.trim() || null);
+  }
+
   override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
-    if (name === 'embed-token') {
+    if (name === 'embed-token' || name === 'api-key') {
       if (value === null) return;
-      this.removeAttribute('embed-token');
-      this.embedToken = value;
+      // Read once and taken off the element: session-replay tools and DOM dumps record attributes.
+      this.removeAttribute(name);
+      if (name === 'embed-token') this.embedToken = value;
+      else this.apiKey = value;
       return;
     }
     super.attributeChangedCallback(name, old, value);

@@ -27,6 +27,7 @@ export class WidgetController implements ReactiveController {
   #session: WidgetSession | null = null;
   #status: WidgetStatus = WidgetStatus.loading;
   #markupToken: string | null = null;
+  #devKey: string | null = null;
   /** The inputs of the last start, failed or not: a configuration error must not restart in a loop. */
   #startedWith: readonly unknown[] | null = null;
 
@@ -81,6 +82,14 @@ export class WidgetController implements ReactiveController {
     else this.#markupToken = token;
   }
 
+  /** A dev key (or none): the widget starts over with it, since it replaces the token source. */
+  useDevKey(key: string | null): void {
+    if (key === this.#devKey) return;
+    this.#devKey = key;
+    this.#stop();
+    this.#host.requestUpdate();
+  }
+
   /** The running session, with the latest fetchToken (`el.fetchToken = f; el.refresh()` uses `f`). */
   requireSession(): WidgetSession {
     const session = this.#session;
@@ -95,7 +104,7 @@ export class WidgetController implements ReactiveController {
 
   #start(inputs: readonly unknown[]): void {
     this.#startedWith = inputs;
-    const session = new WidgetSession(this.#sessionHost, this.#host.fetchToken);
+    const session = new WidgetSession(this.#sessionHost, this.#host.fetchToken, this.#devKey);
     this.#session = session;
     const markupToken = this.#markupToken;
     this.#markupToken = null;

@@ -1,7 +1,15 @@
-import { readConfig, type WidgetAttributes, type WidgetConfig } from './config.js';
+import { readConfig, type VendorSettings, type WidgetAttributes, type WidgetConfig } from './config.js';
+import { judgeDevKey } from './dev-key.js';
 import { BundleEmbed } from './embed/bundle-embed.js';
 import type { Embed, EmbedHost } from './embed/embed.js';
 import { IframeEmbed } from './embed/iframe-embed.js';
+import {
+  attributeTarget,
+  configTarget,
+  hookTarget,
+  type ApplyToken,
+  type TokenTarget,
+} from './embed/token-target.js';
 import { SecureWidgetError } from './errors.js';
 import type { SecureWidgetErrorDetail, SecureWidgetEventMap } from './events.js';
 import {
@@ -22,7 +30,7 @@ import { customLoader, endpointLoader, type CustomTokenFetcher, type TokenLoader
 
 /** What a session needs from its element: status and events are the element's public face. */
 export interface SessionHost {
-  readonly element: HTMLElement & WidgetAttributes;
+  readonly element: HTMLElement & WidgetAttributes & { applyToken?: ApplyToken | null };
   setStatus(status: WidgetStatus): void;
   emit<K extends keyof SecureWidgetEventMap>(type: K, detail: SecureWidgetEventMap[K]['detail']): void;
 }
@@ -45,6 +53,8 @@ export class WidgetSession {
   readonly #embed: Embed | null;
   readonly #deadline = new Deadline();
   #source: TokenSourceHandle | null;
+  /** Dev mode: the `api-key` the vendor gets instead of tokens, when the page may use one (dev-key.ts). */
+  #devKey: string | null = null;
   #state: RecoveryState;
   #inputs: RecoveryInput[] = [];
   #stepping = false;
@@ -54,12 +64,16 @@ export class WidgetSession {
   /** What the element renders in its shadow root for this session: the iframe in iframe mode. */
   readonly view: HTMLElement | null;
 
-  constructor(host: SessionHost, fetchToken: CustomTokenFetcher | null | undefined) {
+  constructor(host: SessionHost, fetchToken: CustomTokenFetcher | null | undefined, apiKey: string | null = null) {
     this.#host = host;
     const { signal } = this.#controller;
     let config: WidgetConfig;
     try {
       config = readConfig(host.element);
+      const hasTokenSource = !!config.endpoint || typeof fetchToken === 'function';
+      const use = apiKey && judgeDevKey(apiKey, location.hostname, hasTokenSource);
+      if (use === 'use' && config.mode === 'iframe') throw notConfigured('api-key is for bundle mode.');
+      this.#devKey = use === 'use' ? apiKey : null;
     } catch (error) {
       // Nothing to start: the machine stops on the fault, and status follows it like any other.
       this.#config = null;
@@ -91,7 +105,10 @@ export class WidgetSession {
       this.#embed = embed;
       this.view = embed.frame;
     } else {
-      this.#embed = new BundleEmbed(host.element, embedHost, config.bundle, signal);
+      const { bundleUrl, script, expiryEvent, reloadGlobal } = config.bundle;
+      const target = tokenTarget(config.bundle, this.#devKey !== null, () => host.element.applyToken);
+      const settings = { bundleUrl, script, expiryEvent, reloadGlobal, target };
+      this.#embed = new BundleEmbed(host.element, embedHost, settings, signal);
       this.view = null;
     }
     this.#subscribe();
@@ -127,9 +144,15 @@ export class WidgetSession {
 
   /** Asks for the first token: the server-rendered one while it is fresh, else the source's. */
   start(markupToken: string | null): void {
-    if (!this.#config) return;
+    // No configuration, or a vendor element found faulty as the embedding looked at it: nothing is requested.
+    if (!this.#config || this.#state.phase.name === 'stopped') return;
     // A start is a new status: `loading`, whatever the last session left.
     this.#host.setStatus(this.status);
+    if (this.#devKey !== null) {
+      // Dev mode: the key stands in for a token that never expires and cannot be renewed.
+      this.#send({ type: 'token', grant: { token: this.#devKey, expiresAt: null, lifetime: null }, source: 'api-key' });
+      return;
+    }
     if (markupToken && this.useMarkupToken(markupToken)) return;
     if (!this.#source) {
       this.#send({ type: 'fault', error: notConfigured('Set token-endpoint, fetchToken or embed-token.') });
@@ -287,6 +310,20 @@ export function errorDetail(error: SecureWidgetError, retryAt: number | null = n
     ...(error.status !== undefined && { status: error.status }),
     ...(retryAt !== null && { retryAt }),
   };
+}
+
+/** Where the vendor element takes its credential from: the page's hook, a config object, or an attribute. */
+function tokenTarget(
+  settings: VendorSettings,
+  devMode: boolean,
+  hook: () => ApplyToken | null | undefined,
+): TokenTarget {
+  const { configKey, configAttribute, tokenAttribute } = settings;
+  // In dev mode the key goes where the vendor's own docs put it: `apiKey` in the config, an `api-key` attribute.
+  const base = configKey
+    ? configTarget(configAttribute, devMode ? 'apiKey' : configKey)
+    : attributeTarget(devMode ? 'api-key' : tokenAttribute);
+  return devMode ? base : hookTarget(hook, base);
 }
 
 function notConfigured(message: string): SecureWidgetError {

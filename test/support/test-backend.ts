@@ -220,6 +220,10 @@ export async function createTestBackend() {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(FRAME_PROBE);
       return;
     }
+    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/test-pages/dev-key.html') {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(DEV_KEY_PAGE);
+      return;
+    }
     if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/test-pages/strict-csp.html') {
       answerStrictPage(req, res);
       return;
@@ -332,4 +336,41 @@ if (mode === 'navigate') {
   if (mode === 'replay') setTimeout(() => parent.postMessage(hello, host), 50);
 }
 report({ loaded: true });
+</script></body></html>`;
+
+/**
+ * A host page that gives `<secure-widget>` a dev-mode `api-key` (query: scope, key, endpoint?, config), loaded at
+ * http://shop.example:PORT (off loopback) or localhost. It reports what happened to its scope: codes and booleans
+ * only, never the key.
+ */
+const DEV_KEY_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>dev key</title></head><body>
+<script type="module">
+const query = new URLSearchParams(location.search);
+const key = query.get('key');
+const report = (what) => fetch('/test-api/' + query.get('scope') + '/report', { method: 'POST', body: JSON.stringify(what) });
+const warnings = [];
+console.warn = (...args) => warnings.push(args.join(' '));
+await import('/dist/secure-widget.js');
+customElements.define('dev-probe', class extends HTMLElement {});
+const widget = document.createElement('secure-widget');
+if (query.get('endpoint')) widget.setAttribute('token-endpoint', query.get('endpoint'));
+widget.setAttribute('api-key', key);
+widget.innerHTML = '<template><dev-probe></dev-probe></template>';
+const errors = [];
+widget.addEventListener('secure-widget-error', (event) => errors.push({ code: event.detail.code, leaks: event.detail.message.includes(key) }));
+document.body.append(widget);
+setTimeout(() => {
+  const vendor = widget.querySelector(':scope > dev-probe');
+  report({
+    host: location.hostname,
+    status: widget.getAttribute('status'),
+    errors,
+    stamped: vendor !== null,
+    vendorHasKey: vendor?.getAttribute('api-key') === key,
+    vendorHasToken: /^eyJ/.test(vendor?.getAttribute('embed-token') ?? ''),
+    hostAttribute: widget.hasAttribute('api-key'),
+    warnings: warnings.length,
+    warningsLeak: warnings.some((warning) => warning.includes(key)),
+  });
+}, 700);
 </script></body></html>`;

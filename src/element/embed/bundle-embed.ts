@@ -1,6 +1,7 @@
 import { SecureWidgetError } from '../errors.js';
 import type { ReloadReason } from '../recovery.js';
 import { loadBundle, type BundleOptions } from './bundle.js';
+import type { TokenTarget } from './token-target.js';
 import type { Embed, EmbedHost } from './embed.js';
 import { VendorSlot } from './vendor-element.js';
 import { onGlobalReload } from './vendor-global.js';
@@ -8,7 +9,8 @@ import { onGlobalReload } from './vendor-global.js';
 export interface BundleConfig {
   bundleUrl: URL | null;
   script: BundleOptions;
-  tokenAttribute: string;
+  /** Where the vendor element takes its token (or dev key) from. */
+  target: TokenTarget;
   expiryEvent: string;
   reloadGlobal: string;
 }
@@ -44,8 +46,7 @@ export class BundleEmbed implements Embed {
       this.#pendingToken = token;
       return;
     }
-    this.#slot.setToken(token);
-    if (this.#shown) return;
+    if (!this.#put(this.#slot, token) || this.#shown) return;
     this.#shown = true;
     this.#host.loaded(token);
     this.#whenLoaded().then(
@@ -64,8 +65,7 @@ export class BundleEmbed implements Embed {
 
   async reload(token: string, reason: ReloadReason): Promise<void> {
     const slot = this.#slot;
-    if (!slot) return;
-    slot.setToken(token);
+    if (!slot || !this.#put(slot, token)) return;
     try {
       await slot.reload(token, this.#config.reloadGlobal, this.#onGlobalReload, reason);
     } catch {
@@ -74,10 +74,21 @@ export class BundleEmbed implements Embed {
     }
   }
 
+  /** The token onto the vendor; a config object the page swapped for something else since is a fault, not a crash. */
+  #put(slot: VendorSlot, token: string): boolean {
+    try {
+      slot.setToken(token);
+      return true;
+    } catch (error) {
+      this.#host.fail(error as SecureWidgetError, false);
+      return false;
+    }
+  }
+
   /** Page scripts, parsers and frameworks may add the vendor child after us: wait for it rather than fail early. */
   #findSlot(): void {
     try {
-      this.#slot = VendorSlot.find(this.#element, this.#config.tokenAttribute);
+      this.#slot = VendorSlot.find(this.#element, this.#config.target);
     } catch (error) {
       this.#host.fail(error as SecureWidgetError, false);
       return;

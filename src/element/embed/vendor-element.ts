@@ -1,5 +1,6 @@
 import { SecureWidgetError } from '../errors.js';
 import type { ReloadReason } from '../recovery.js';
+import type { TokenTarget } from './token-target.js';
 import { reloadThroughGlobal, tokenSet, vendorGlobal, type Bystander } from './vendor-global.js';
 
 /**
@@ -19,7 +20,7 @@ export function adoptTemplateChildren(host: Element): void {
  * (docs/design.md, "Rendering"): its own `reload()`, the vendor's global `reload()`, or a fresh copy from the template.
  */
 export class VendorSlot {
-  readonly #tokenAttribute: string;
+  readonly #target: TokenTarget;
   /** A `<template>` to stamp from, or a pristine copy of a plain child, taken before any token touched it. */
   readonly #source: HTMLTemplateElement | Element;
   #nodes: Node[] = [];
@@ -27,13 +28,13 @@ export class VendorSlot {
   /** When the token now on the element was set, on the page-wide token clock. */
   #tokenSetAt = 0;
 
-  private constructor(tokenAttribute: string, source: HTMLTemplateElement | Element) {
-    this.#tokenAttribute = tokenAttribute;
+  private constructor(target: TokenTarget, source: HTMLTemplateElement | Element) {
+    this.#target = target;
     this.#source = source;
   }
 
   /** Finds what the page put inside `<secure-widget>`: a `<template>`, else the first plain element child. */
-  static find(host: HTMLElement, tokenAttribute: string): VendorSlot | null {
+  static find(host: HTMLElement, target: TokenTarget): VendorSlot | null {
     const template = [...host.children].find((child) => child instanceof HTMLTemplateElement);
     if (template) {
       adoptTemplateChildren(host);
@@ -42,11 +43,14 @@ export class VendorSlot {
           fatal: true,
         });
       }
-      return new VendorSlot(tokenAttribute, template);
+      // Where the credential will go is checked now, before any request: a bad config object is a page to fix.
+      target.read(template.content.firstElementChild);
+      return new VendorSlot(target, template);
     }
     const element = [...host.children].find((child) => !child.hasAttribute('slot') && child.localName !== 'script');
     if (!element) return null;
-    const slot = new VendorSlot(tokenAttribute, element.cloneNode(true) as Element);
+    target.read(element);
+    const slot = new VendorSlot(target, element.cloneNode(true) as Element);
     slot.#element = element;
     return slot;
   }
@@ -66,8 +70,8 @@ export class VendorSlot {
    */
   setToken(token: string): void {
     if (this.#element) {
-      if (this.#element.getAttribute(this.#tokenAttribute) !== token) {
-        this.#element.setAttribute(this.#tokenAttribute, token);
+      if (this.#target.read(this.#element) !== token) {
+        this.#target.apply(this.#element, token);
         this.#tokenSetAt = tokenSet();
       }
       return;
@@ -84,7 +88,7 @@ export class VendorSlot {
 
   /** The token on the vendor element now. */
   get token(): string | null {
-    return this.#element?.getAttribute(this.#tokenAttribute) ?? null;
+    return this.#element ? this.#target.read(this.#element) : null;
   }
 
   /**
@@ -115,7 +119,7 @@ export class VendorSlot {
       return;
     }
     const fresh = this.#source.cloneNode(true) as Element;
-    fresh.setAttribute(this.#tokenAttribute, token);
+    this.#target.apply(fresh, token);
     this.#tokenSetAt = tokenSet();
     this.#element?.replaceWith(fresh);
     this.#element = fresh;
@@ -133,7 +137,7 @@ export class VendorSlot {
     const template = this.#source as HTMLTemplateElement;
     const fragment = document.importNode(template.content, true);
     const element = fragment.firstElementChild!;
-    element.setAttribute(this.#tokenAttribute, token);
+    this.#target.apply(element, token);
     this.#tokenSetAt = tokenSet();
     this.#nodes = [...fragment.childNodes];
     this.#element = element;
