@@ -6,7 +6,11 @@
 import type { SecureWidgetErrorDetail, SecureWidgetEventMap } from '../src/element/events.js';
 import type { SecureWidget } from '../src/element/secure-widget.js';
 
-const TOKEN_ENDPOINT_PATH = '/api/widget-token';
+/** The page's token endpoints (demo/backend.ts), each with its counter: widgets of one endpoint share its requests. */
+const TOKEN_ENDPOINTS = new Map([
+  ['/api/widget-token', '#request-count'],
+  ['/api/qrvey-token', '#qrvey-request-count'],
+]);
 const LOG_LIMIT = 50;
 /** The attributes that point at the vendor: the script in bundle mode, the widget page in iframe mode. */
 const VENDOR_URL_ATTRIBUTES = ['bundle-url', 'src'] as const;
@@ -25,8 +29,6 @@ const clock = new Intl.DateTimeFormat(undefined, {
 });
 
 const log = document.querySelector<HTMLOListElement>('#event-log');
-const requestCount = document.querySelector<HTMLElement>('#request-count');
-let requests = 0;
 
 followVendorPort();
 countTokenRequests();
@@ -36,34 +38,56 @@ setInterval(() => panels.forEach((panel) => panel.update()), 1000);
 
 /**
  * The markup says `bundle-url="http://127.0.0.1:5173/vendor/widget.js"` (`src="http://127.0.0.1:5173/vendor/…"` in
- * iframe mode), what a user of `npm start` would write (the port is fixed in vite.config.ts). The same page also runs
- * under the test runner, whose server mounts the vendor on another port: the vendor lives on whatever server serves
- * this page, so its URLs follow the page's port. This runs before the library is loaded (this module comes first in
- * the page), so no widget ever loads the wrong URL.
+ * iframe mode, `domain: 'http://127.0.0.1:5173/vendor'` in a config object), what a user of `npm start` would write
+ * (the port is fixed in vite.config.ts). The same page also runs under the test runner, whose server mounts the vendor
+ * on another port: the vendor lives on whatever server serves this page, so its URLs follow the page's port. This runs
+ * before the library is loaded (this module comes first in the page), so no widget ever loads the wrong URL.
  */
 function followVendorPort(): void {
   for (const name of VENDOR_URL_ATTRIBUTES) {
     for (const widget of document.querySelectorAll(`secure-widget[${name}]`)) {
-      const url = new URL(widget.getAttribute(name)!, document.baseURI);
-      if (url.hostname !== '127.0.0.1' || url.port === location.port) continue;
-      url.port = location.port;
-      widget.setAttribute(name, url.href);
+      const url = onPagePort(widget.getAttribute(name)!);
+      if (url) widget.setAttribute(name, url);
     }
+  }
+  // A config-object widget names its config object on the vendor element: `settings="qvConfig"` → window.qvConfig.
+  for (const widget of document.querySelectorAll('secure-widget[config-key]')) {
+    const template = widget.querySelector('template');
+    const vendor = template?.content.firstElementChild;
+    const name = vendor?.getAttribute(widget.getAttribute('config-attribute') ?? 'settings');
+    const config: unknown = name ? (window as unknown as Record<string, unknown>)[name] : undefined;
+    if (typeof config !== 'object' || config === null) continue;
+    const domain = (config as { domain?: unknown }).domain;
+    const url = typeof domain === 'string' ? onPagePort(domain) : null;
+    if (url) (config as { domain: string }).domain = url;
   }
 }
 
-/** Counts the page's requests to its token endpoint, to show that widgets sharing an endpoint share a request. */
+/** `value` on this page's port when it points at the vendor (127.0.0.1) on another; null when it needs no move. */
+function onPagePort(value: string): string | null {
+  const url = new URL(value, document.baseURI);
+  if (url.hostname !== '127.0.0.1' || url.port === location.port) return null;
+  url.port = location.port;
+  return url.href;
+}
+
+/** Counts the page's requests to each token endpoint, to show that widgets sharing an endpoint share a request. */
 function countTokenRequests(): void {
+  const counts = new Map<string, number>();
   const pageFetch = window.fetch.bind(window);
   window.fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : String(input), location.href);
     const response = pageFetch(input, init);
-    if (url.origin === location.origin && url.pathname === TOKEN_ENDPOINT_PATH) {
-      requests += 1;
-      if (requestCount) requestCount.textContent = String(requests);
+    const counter = url.origin === location.origin ? TOKEN_ENDPOINTS.get(url.pathname) : undefined;
+    if (counter) {
+      const path = url.pathname;
+      const requests = (counts.get(path) ?? 0) + 1;
+      counts.set(path, requests);
+      const shown = document.querySelector<HTMLElement>(counter);
+      if (shown) shown.textContent = String(requests);
       response.then(
-        (answer) => addLogEntry('request', 'page', `GET ${TOKEN_ENDPOINT_PATH} → HTTP ${answer.status}`),
-        (error: unknown) => addLogEntry('request', 'page', `GET ${TOKEN_ENDPOINT_PATH} → ${failureOf(error)}`),
+        (answer) => addLogEntry('request', 'page', `GET ${path} → HTTP ${answer.status}`),
+        (error: unknown) => addLogEntry('request', 'page', `GET ${path} → ${failureOf(error)}`),
       );
     }
     return response;

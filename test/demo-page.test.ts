@@ -8,7 +8,9 @@ import { until } from './support/browser.js';
 const BUNDLE_WIDGETS = ['widget-a', 'widget-b', 'widget-c'];
 /** The vendor's own page in a cross-origin iframe: only what the host sees of it can be checked (status, log, size). */
 const IFRAME_WIDGET = 'widget-d';
-const WIDGETS = [...BUNDLE_WIDGETS, IFRAME_WIDGET];
+/** The Qrvey-style widget: its token goes into the page's config object (config-key). */
+const CONFIG_WIDGET = 'widget-e';
+const WIDGETS = [...BUNDLE_WIDGETS, IFRAME_WIDGET, CONFIG_WIDGET];
 const SERVER_RENDERED = 'widget-c';
 
 interface VendorWidget extends HTMLElement {
@@ -57,6 +59,11 @@ describe('the demo page', function () {
       () =>
         BUNDLE_WIDGETS.every((id) => widget(id).querySelector<HTMLElement>('demo-widget')?.dataset.state === 'ready'),
       'every vendor widget to show ready',
+      10_000,
+    );
+    await until(
+      () => widget(CONFIG_WIDGET).querySelector<HTMLElement>('demo-config-widget')?.dataset.state === 'ready',
+      'the config-object widget to show ready',
       10_000,
     );
     for (const id of WIDGETS) {

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 export type AccessKeyCheck = (accessId: string, accessKey: string) => boolean;
+export type ApiKeyCheck = (apiKey: unknown) => boolean;
 
 function digest(value: string): Buffer {
   // The string's own UTF-16 code units, not UTF-8: encoding to UTF-8 turns every lone surrogate into U+FFFD, so
@@ -24,4 +25,14 @@ export function createAccessKeyCheck(expectedId: string, expectedKey: string): A
     const keyMatches = timingSafeEqual(digest(accessKey), keyDigest);
     return idMatches && keyMatches;
   };
+}
+
+/**
+ * Checks a submitted API key (the private key of the Qrvey-style token API, or the publishable dev key of the data
+ * API) the same way: fixed-size digests compared in constant time, so neither timing nor a length mismatch tells a
+ * caller how much of a guess was right. Anything but a string (a missing header) is a plain `false`.
+ */
+export function createApiKeyCheck(expectedKey: string): ApiKeyCheck {
+  const keyDigest = digest(expectedKey);
+  return (apiKey) => typeof apiKey === 'string' && timingSafeEqual(digest(apiKey), keyDigest);
 }

@@ -22,15 +22,31 @@ export function statusCard(tone: CardTone, title: string, lines: string[]): HTML
   return card;
 }
 
+/** A rendered widget's card, with the countdown line its caller updates (`showRemaining`) every second. */
+export interface LiveCard {
+  card: HTMLElement;
+  showRemaining(ms: number): void;
+}
+
 /** The rendered widget: who is signed in, and a countdown the caller updates (`showRemaining`) every second. */
-export function readyCard(communityId: string, userId: string): { card: HTMLElement; showRemaining(ms: number): void } {
-  const countdown = element('p', 'demo-widget__line demo-widget__countdown');
-  const card = statusCard('ready', `Community ${communityId}`, [`Signed in as ${userId}`]);
-  card.append(countdown, element('p', 'demo-widget__meta', `${VENDOR_ALGORITHM} · verified by the vendor`));
+export function readyCard(communityId: string, userId: string): LiveCard {
+  const meta = `${VENDOR_ALGORITHM} · verified by the vendor`;
+  return liveCard(`Community ${communityId}`, [`Signed in as ${userId}`], meta);
+}
+
+/**
+ * A ready card of any widget of the vendor's: its title and lines (text only, as every card), a token countdown
+ * unless `countdown` is false (a dev key does not expire), and a footnote saying who vouched for what it shows.
+ */
+export function liveCard(title: string, lines: string[], meta: string, countdown = true): LiveCard {
+  const card = statusCard('ready', title, lines);
+  const remaining = countdown ? element('p', 'demo-widget__line demo-widget__countdown') : null;
+  if (remaining) card.append(remaining);
+  card.append(element('p', 'demo-widget__meta', meta));
   return {
     card,
     showRemaining(ms) {
-      countdown.textContent = `Token valid for ${formatRemaining(ms)}`;
+      if (remaining) remaining.textContent = `Token valid for ${formatRemaining(ms)}`;
     },
   };
 }
@@ -60,7 +76,8 @@ let stylesInjected = false;
  * page's script nonce, which under a nonce-based CSP is what lets an injected style apply.
  */
 export function injectStyles(marker: string, nonce?: string): void {
-  if (stylesInjected) return;
+  // Two of the vendor's bundles on one page (widget.js and config-widget.js) share one copy of the styles.
+  if (stylesInjected || document.querySelector('style[data-demo-widget]')) return;
   stylesInjected = true;
   const style = document.createElement('style');
   style.dataset.demoWidget = marker;

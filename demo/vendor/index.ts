@@ -1,18 +1,29 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createLocalJWKSet } from 'jose';
 import type { JSONWebKeySet } from 'jose';
 import { isWebPageOrigin } from '../../src/protocol/origin.js';
-import { createAccessKeyCheck } from './access-keys.js';
+import { createAccessKeyCheck, createApiKeyCheck } from './access-keys.js';
 import { VENDOR_AUDIENCE, VENDOR_ISSUER } from './claims.js';
 import { signEmbedToken } from './issuer.js';
 import { generateVendorSigningKey, isVendorKeyPair, vendorSigningKey } from './keys.js';
 import type { VendorSigningKey } from './keys.js';
 import { EmbedTokenRejectedError, verifyEmbedToken } from './verify-token.js';
-import { framePageBundle, widgetBundle } from './widget-bundle.js';
+import { configWidgetBundle, framePageBundle, widgetBundle } from './widget-bundle.js';
 
 export interface ReferenceVendorOptions {
   accessId: string;
   accessKey: string;
+  /**
+   * The customer's private API key for the Qrvey-style token API (`POST /qrvey/token` with `x-api-key`). Server to
+   * server only: it must not look publishable (`pk_…`), and it never opens the data API. Without it, that token API
+   * answers 401 to every call.
+   */
+  apiKey?: string;
+  /**
+   * The publishable dev key (`pk_…`) that the data API accepts in `x-api-key` in place of a token: Qrvey's "API key,
+   * for dev mode only", made safe to put in a page. Default: `pk_test_` and a random part, new for each process.
+   */
+  devKey?: string;
   /** Token lifetime in seconds; default 900 (15 min), as Returning.AI's access-key tokens. */
   ttlSeconds?: number;
   /** Where the vendor is mounted; default '/vendor'. */
@@ -42,6 +53,8 @@ export interface ReferenceVendor {
    * rotate no more often than a token lives.
    */
   rotateSigningKey(): Promise<void>;
+  /** The publishable dev key the data API accepts (safe to show: it is made to be put in a page). */
+  readonly devKey: string;
   readonly issuer: string;
   readonly audience: string;
 }
@@ -50,6 +63,10 @@ const DEFAULT_TTL_SECONDS = 900;
 const DEFAULT_BASE_PATH = '/vendor';
 // An id and a key fit in a few hundred bytes; the cap keeps an unauthenticated caller from making us buffer more.
 const MAX_TOKEN_REQUEST_BYTES = 4096;
+// A userId or an appId becomes a claim of every token and a line of the widget's card: an id, not a document.
+const MAX_ID_LENGTH = 256;
+// A publishable key: the `pk_` prefix every vendor gives browser keys, and a random part made of URL-safe characters.
+const PUBLISHABLE_KEY = /^pk_[\w-]{8,256}$/;
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const JAVASCRIPT_CONTENT_TYPE = 'text/javascript; charset=utf-8';
@@ -60,6 +77,7 @@ const OPEN_CORS = { 'Access-Control-Allow-Origin': '*' } as const;
 
 type ErrorCode =
   | 'bad_request'
+  | 'invalid_api_key'
   | 'invalid_credentials'
   | 'method_not_allowed'
   | 'not_found'
@@ -71,6 +89,9 @@ type ErrorCode =
 export async function createReferenceVendor(options: ReferenceVendorOptions): Promise<ReferenceVendor> {
   const config = checkOptions(options);
   const credentialsMatch = createAccessKeyCheck(config.accessId, config.accessKey);
+  // No API key configured: a check that nothing passes, so the Qrvey-style token API is closed rather than open.
+  const apiKeyMatches = config.apiKey === undefined ? () => false : createApiKeyCheck(config.apiKey);
+  const devKeyMatches = createApiKeyCheck(config.devKey);
   let signingKey = config.signingKeyPair ? await vendorSigningKey(config.signingKeyPair) : await generateVendorSigningKey();
   let retiredKey: VendorSigningKey | null = null;
   let publishedKeys: ReturnType<typeof createLocalJWKSet>;
@@ -127,6 +148,46 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
     }
     const embedToken = await signEmbedToken(signingKey, { subject: parsed.accessId, ttlSeconds: config.ttlSeconds, now: config.now() });
     return jsonResponse(200, { data: { embedToken } });
+  }
+
+  /**
+   * Qrvey's shape of the same exchange ("Generate Token"): the customer's private key in `x-api-key`, the user and the
+   * application in the body, `{token}` back. Signed by the same key, for the same lifetime, as the access-key tokens.
+   */
+  async function exchangeApiKey(request: Request): Promise<Response> {
+    if (request.method !== 'POST') {
+      return errorResponse(405, 'method_not_allowed', 'Use POST', { Allow: 'POST' });
+    }
+    // The key first: the credential is in a header, so an unauthenticated caller gets nothing read from its body.
+    if (!apiKeyMatches(request.headers.get('x-api-key'))) {
+      await request.body?.cancel().catch(() => {});
+      // Never the key that was sent, nor a hint of how close it was.
+      return errorResponse(401, 'invalid_api_key', 'Invalid API key');
+    }
+    const body = await readBodyWithin(request, MAX_TOKEN_REQUEST_BYTES);
+    if (body === TOO_LARGE) {
+      return errorResponse(413, 'payload_too_large', `Request body must be at most ${MAX_TOKEN_REQUEST_BYTES} bytes`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body ?? '');
+    } catch {
+      return errorResponse(400, 'bad_request', 'Request body must be JSON');
+    }
+    if (!isRecord(parsed) || !isId(parsed.userId) || !isId(parsed.appId)) {
+      return errorResponse(
+        400,
+        'bad_request',
+        `Request body must be {"userId": string, "appId": string}, each 1 to ${MAX_ID_LENGTH} characters`,
+      );
+    }
+    const token = await signEmbedToken(signingKey, {
+      subject: parsed.userId,
+      appId: parsed.appId,
+      ttlSeconds: config.ttlSeconds,
+      now: config.now(),
+    });
+    return jsonResponse(200, { token });
   }
 
   function serveJwks(request: Request): Response {
@@ -191,22 +252,34 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
         status: 204,
         headers: {
           ...OPEN_CORS,
-          'Access-Control-Allow-Headers': 'authorization',
+          'Access-Control-Allow-Headers': allowedDataHeaders(request.headers.get('Access-Control-Request-Headers')),
           'Access-Control-Allow-Methods': 'GET',
           'Access-Control-Max-Age': '600',
+          // The answer depends on which headers were asked for: a cache must not hand one preflight's to another.
+          Vary: 'Access-Control-Request-Headers',
         },
       });
     }
     if (request.method !== 'GET') {
       return errorResponse(405, 'method_not_allowed', 'Use GET', { Allow: 'GET, OPTIONS', ...OPEN_CORS });
     }
-    const token = bearerToken(request.headers.get('Authorization'));
+    const authorization = request.headers.get('Authorization');
+    const apiKey = request.headers.get('x-api-key');
+    // A token wins over a dev key, as it does in the host's element: dev mode is what is left without one.
+    if (authorization === null && apiKey !== null) {
+      if (!devKeyMatches(apiKey)) return errorResponse(401, 'invalid_api_key', 'Invalid API key', OPEN_CORS);
+      return jsonResponse(200, { credential: 'dev-key' }, OPEN_CORS);
+    }
+    const token = bearerToken(authorization);
     if (token === null) {
       return tokenRejected('token_invalid', 'A Bearer token is required');
     }
     try {
-      const { subject, issuedAt, expiresAt } = await verifyEmbedToken(token, publishedKeys, { now: config.now() });
-      return jsonResponse(200, { subject, issuedAt, expiresAt }, OPEN_CORS);
+      const claims = await verifyEmbedToken(token, publishedKeys, { now: config.now() });
+      const { subject, issuedAt, expiresAt, appId } = claims;
+      const answer = appId === null ? { subject, issuedAt, expiresAt } : { subject, issuedAt, expiresAt, appId };
+      // Date tells a widget on another origin how far `expiresAt` is by the vendor's clock, whatever its own says.
+      return jsonResponse(200, answer, { ...OPEN_CORS, 'Access-Control-Expose-Headers': 'Date' });
     } catch (error) {
       // Every failure but expiry (signature, claims, malformed, unknown kid) is one generic answer: the detail helps only
       // an attacker. Anything that is not a verdict on the token is our own failure, a 500 from handle().
@@ -217,8 +290,10 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
 
   const routes = new Map<string, (request: Request) => Response | Promise<Response>>([
     ['/api/widget-access-keys/token', exchangeAccessKey],
+    ['/qrvey/token', exchangeApiKey],
     ['/.well-known/jwks.json', serveJwks],
     ['/widget.js', serveScript(widgetBundle)],
+    ['/config-widget.js', serveScript(configWidgetBundle)],
     ['/frame.html', serveFramePage],
     ['/frame.js', serveScript(framePageBundle)],
     ['/api/widget-data', serveWidgetData],
@@ -242,6 +317,7 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
     handle,
     issueToken,
     rotateSigningKey,
+    devKey: config.devKey,
     issuer: VENDOR_ISSUER,
     audience: VENDOR_AUDIENCE,
   };
@@ -252,6 +328,8 @@ const CONTEXT = 'createReferenceVendor';
 interface VendorConfig {
   accessId: string;
   accessKey: string;
+  apiKey: string | undefined;
+  devKey: string;
   ttlSeconds: number;
   basePath: string;
   now: () => number;
@@ -264,6 +342,16 @@ function checkOptions(options: ReferenceVendorOptions): VendorConfig {
   const accessId = checkNonEmpty(CONTEXT, 'accessId', options.accessId);
   // The message names the option only: a key's value must never reach an error, and so a log.
   const accessKey = checkNonEmpty(CONTEXT, 'accessKey', options.accessKey);
+  const apiKey = options.apiKey === undefined ? undefined : checkNonEmpty(CONTEXT, 'apiKey', options.apiKey);
+  // A private key shaped like a publishable one would be handed to browsers without a second thought.
+  if (apiKey !== undefined && apiKey.startsWith('pk_')) {
+    throw new TypeError(`${CONTEXT}: apiKey is the private server-to-server key; it must not look publishable (pk_…)`);
+  }
+  const devKey = options.devKey === undefined ? `pk_test_${randomBytes(18).toString('base64url')}` : options.devKey;
+  if (typeof devKey !== 'string' || !PUBLISHABLE_KEY.test(devKey) || /secret/i.test(devKey)) {
+    throw new TypeError(`${CONTEXT}: devKey must be a publishable key: pk_ and 8 to 256 letters, digits, _ or -`);
+  }
+  if (devKey === apiKey) throw new TypeError(`${CONTEXT}: devKey must differ from apiKey`);
   const ttlSeconds = options.ttlSeconds === undefined ? DEFAULT_TTL_SECONDS : checkTtl(CONTEXT, options.ttlSeconds);
   const basePath = checkBasePath(options.basePath === undefined ? DEFAULT_BASE_PATH : options.basePath);
   const now = options.now === undefined ? Date.now : options.now;
@@ -273,7 +361,17 @@ function checkOptions(options: ReferenceVendorOptions): VendorConfig {
   if (options.signingKeyPair !== undefined && !isVendorKeyPair(options.signingKeyPair)) {
     throw new TypeError(`${CONTEXT}: signingKeyPair must be an ES256 (ECDSA P-256) CryptoKeyPair whose private key can sign`);
   }
-  return { accessId, accessKey, ttlSeconds, basePath, now, allowedHostOrigins, signingKeyPair: options.signingKeyPair };
+  return {
+    accessId,
+    accessKey,
+    apiKey,
+    devKey,
+    ttlSeconds,
+    basePath,
+    now,
+    allowedHostOrigins,
+    signingKeyPair: options.signingKeyPair,
+  };
 }
 
 function checkHostOrigins(value: unknown): readonly string[] {
@@ -392,6 +490,21 @@ async function readBodyWithin(request: Request, limit: number): Promise<string |
     // Invalid UTF-8 is as malformed as invalid JSON; '' makes the caller answer 400.
     return '';
   }
+}
+
+/**
+ * The data API's two credential headers, or those of them a preflight asks for: a page sends one or the other, and
+ * the answer names no header the page did not ask about.
+ */
+function allowedDataHeaders(requested: string | null): string {
+  const allowed = ['authorization', 'x-api-key'];
+  const asked = new Set((requested ?? '').split(',').map((name) => name.trim().toLowerCase()));
+  const granted = allowed.filter((name) => asked.has(name));
+  return (granted.length > 0 ? granted : allowed).join(', ');
+}
+
+function isId(value: unknown): value is string {
+  return typeof value === 'string' && value.trim().length > 0 && value.length <= MAX_ID_LENGTH;
 }
 
 function bearerToken(header: string | null): string | null {

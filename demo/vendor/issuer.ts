@@ -8,11 +8,16 @@ export interface EmbedTokenRequest {
   ttlSeconds: number;
   /** ms since epoch: the vendor's clock, so tests can mint tokens that are already expired. */
   now: number;
+  /** The Qrvey-style token API's `appId` claim: which of the customer's applications the token opens. */
+  appId?: string;
 }
 
-export function signEmbedToken(key: VendorSigningKey, { subject, ttlSeconds, now }: EmbedTokenRequest): Promise<string> {
+export function signEmbedToken(
+  key: VendorSigningKey,
+  { subject, ttlSeconds, now, appId }: EmbedTokenRequest,
+): Promise<string> {
   const iat = Math.floor(now / 1000);
-  return new SignJWT({})
+  return new SignJWT(appId === undefined ? {} : { appId })
     .setProtectedHeader({ alg: VENDOR_ALGORITHM, kid: key.kid, typ: VENDOR_TOKEN_TYPE })
     .setIssuer(VENDOR_ISSUER)
     .setAudience(VENDOR_AUDIENCE)

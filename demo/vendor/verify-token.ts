@@ -42,6 +42,8 @@ export interface EmbedTokenClaims {
   expiresAt: number;
   /** The `jti`, or null when the token has none. */
   tokenId: string | null;
+  /** The `appId` claim of a Qrvey-style token, or null when the token has none. */
+  appId: string | null;
 }
 
 export interface VerifyEmbedTokenOptions {
@@ -95,11 +97,17 @@ export async function verifyEmbedToken(
     throw new EmbedTokenRejectedError(code, { cause: error });
   }
   // jose has checked that exp and iat are numbers; sub it only requires to be present.
-  const { sub, iat, exp, jti } = payload as { sub: unknown; iat: number; exp: number; jti?: unknown };
+  const { sub, iat, exp, jti, appId } = payload as { sub: unknown; iat: number; exp: number; jti?: unknown; appId?: unknown };
   if (typeof sub !== 'string' || sub.length === 0) throw new EmbedTokenRejectedError('token_invalid');
   // jose checks iat only against maxTokenAge, which would also cap every token's age at one number; exp does that here.
   if (iat > now / 1000 + MAX_ISSUED_AHEAD_SECONDS) throw new EmbedTokenRejectedError('token_invalid');
-  return { subject: sub, issuedAt: iat, expiresAt: exp, tokenId: typeof jti === 'string' ? jti : null };
+  return {
+    subject: sub,
+    issuedAt: iat,
+    expiresAt: exp,
+    tokenId: typeof jti === 'string' ? jti : null,
+    appId: typeof appId === 'string' ? appId : null,
+  };
 }
 
 /**

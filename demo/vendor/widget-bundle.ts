@@ -22,6 +22,9 @@ function cachedBundle(entry: string, format: Format): () => Promise<string> {
 /** The bundle widget: a classic script (IIFE), since hosts load it with a plain `<script src>`. */
 export const widgetBundle = cachedBundle('./widget.ts', 'iife');
 
+/** The config-object widget (Qrvey style): a classic script too, loaded the same way. */
+export const configWidgetBundle = cachedBundle('./config-widget.ts', 'iife');
+
 /** The iframe page's script: a module, loaded by the vendor's own frame.html with `<script type="module">`. */
 export const framePageBundle = cachedBundle('./frame-page.ts', 'esm');
 

@@ -247,10 +247,12 @@ describe('broker: replace() after the vendor rejects a token', () => {
     expect(loader.load.callCount).to.equal(2);
   });
 
-  it('loads when the token in hand is the rejected one', async () => {
+  it('loads when the token in hand is the rejected one, no sooner than a second after the last load', async () => {
     const a = subscriber();
     const { broker, loader } = await brokerWithToken(grant('t1'), a);
     const pending = broker.replace(a, 't1');
+    expect(loader.load.callCount, 'right after the load of t1').to.equal(1);
+    await clock.tickAsync(SECOND);
     expect(loader.load.callCount).to.equal(2);
     expect(a.onToken.callCount).to.equal(0);
     const t2 = grant('t2');

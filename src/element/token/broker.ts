@@ -143,6 +143,16 @@ export class TokenBroker {
     // expiry events from many widgets must not bypass that.
     const phase = this.#phase;
     if (phase.name === 'backoff' || phase.name === 'failed') return rejected(phase.error);
+    if (phase.name !== 'fetching' && this.#tooSoon()) {
+      // A vendor rejecting the token it was just given would ask again at once: the floor makes that one request a
+      // second (and reload-loop ends it after three).
+      let settle!: { resolve(grant: TokenGrant): void; reject(error: unknown): void };
+      const later = new Promise<TokenGrant>((resolve, reject) => (settle = { resolve, reject }));
+      later.catch(() => {});
+      const at = this.#attemptedAt + MIN_REFRESH_DELAY;
+      this.#enter({ name: 'scheduled', at }, () => this.#fetch(subscriber).then(settle.resolve, settle.reject));
+      return later;
+    }
     return this.#fetch(subscriber);
   }
 
@@ -179,11 +189,11 @@ export class TokenBroker {
     this.#enter(this.#phase.name === 'failed' ? this.#phase : { name: 'idle' });
   }
 
-  /** Leaves the current phase (its timer or request ends with it) and enters `next`. */
-  #enter(next: BrokerPhase): void {
+  /** Leaves the current phase (its timer or request ends with it) and enters `next`; a timed phase fetches at its end. */
+  #enter(next: BrokerPhase, fetch = () => this.#fetchQuietly()): void {
     this.#timer.clear();
     this.#phase = next;
-    if (next.name === 'scheduled' || next.name === 'backoff') this.#timer.set(next.at, () => this.#fetchQuietly());
+    if (next.name === 'scheduled' || next.name === 'backoff') this.#timer.set(next.at, fetch);
   }
 
   #margin(): number {
