@@ -9,7 +9,11 @@ import { demoBackend } from './demo/vite-plugin.js';
 const INTERNAL_PROPERTIES =
   /^(phase|grant|loaded|freshRejections|burstAt|followUpAt|tokenFailure|embedFailure|renewable|resume|waited|begun|followUp|effects|broker|unsubscribe|subscriberCount|setLoader|useMarkupToken|useFetchToken|requireSession|offerMarkupToken|restartInputs|setToken|fromTemplate|covers|lifetime|receivedAt|serverTime|hints|onToken|onError|margin|session|view|endpoint|scope|script|kind|promise|announceToken|announceReady|announceReload|announceError|handOver|reloadVendor|askReplacement|askRefresh|wakeSource|settle|configObject)$/;
 
-export default defineConfig({
+/**
+ * `vite build` makes the all-in ES module and the classic script; `vite build --mode element` the element with Lit and
+ * jose external (dist/element.js), for apps that bundle their own copy of them and must not ship Lit twice.
+ */
+export default defineConfig(({ mode }) => ({
   // 127.0.0.1 answers both origins of the demo: the host page at localhost and the vendor at 127.0.0.1 (a server bound
   // to "localhost" alone may listen on ::1 only).
   server: {
@@ -21,13 +25,22 @@ export default defineConfig({
   plugins: [demoBackend({ ttlSeconds: Number(process.env.DEMO_TOKEN_TTL) || 60 })],
   build: {
     target: 'es2022',
-    lib: {
-      entry: 'src/index.ts',
-      formats: ['es'],
-      fileName: () => 'secure-widget.js',
-    },
-    // Lit and jose are bundled: one file a page can load from anywhere, with no import map.
+    // The all-in ES module and the classic script (an IIFE, for a CMS block's <script src> without type="module"):
+    // both define the element on load.
+    lib:
+      mode === 'element'
+        ? { entry: 'src/index.ts', formats: ['es' as const], fileName: () => 'element.js' }
+        : {
+            entry: 'src/index.ts',
+            name: 'SecureWidget',
+            formats: ['es' as const, 'iife' as const],
+            fileName: (format: string) => (format === 'es' ? 'secure-widget.js' : 'secure-widget.classic.js'),
+          },
+    // The element build adds to what the first build wrote.
+    emptyOutDir: mode !== 'element',
+    // Lit and jose are bundled, but for the element build: one file a page can load from anywhere, with no import map.
     rolldownOptions: {
+      external: mode === 'element' ? ['@lit/reactive-element', 'jose'] : [],
       output: {
         minify: { compress: true, mangle: true, codegen: { removeWhitespace: true }, mangleProps: { include: INTERNAL_PROPERTIES } },
         // Lit's and jose's license notices stay (their licenses ask for it); tree-shaking hints have done their work.
@@ -36,4 +49,4 @@ export default defineConfig({
     },
     sourcemap: true,
   },
-});
+}));

@@ -220,6 +220,20 @@ export async function createTestBackend() {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(FRAME_PROBE);
       return;
     }
+    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/test-pages/cms-block.html') {
+      // A WordPress "Custom HTML" block: a classic <script src> (no type="module") and the tag, pasted as they are.
+      const html = `<!doctype html><html><head><meta charset="utf-8"><title>A post</title></head><body>
+<p>A post with a widget in it.</p>
+<!-- wp:html -->
+<script src="/dist/secure-widget.classic.js"></script>
+<secure-widget token-endpoint="/api/widget-token" bundle-url="http://127.0.0.1:${req.socket.localPort}/vendor/widget.js">
+  <template><demo-widget community-id="42" data-user-id="cms"></demo-widget></template>
+</secure-widget>
+<!-- /wp:html -->
+</body></html>`;
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(html);
+      return;
+    }
     if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/test-pages/dev-key.html') {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(DEV_KEY_PAGE);
       return;

@@ -1,0 +1,21 @@
+import { expect } from '@open-wc/testing';
+import { until } from './support/browser.js';
+
+describe('the classic script (dist/secure-widget.classic.js)', () => {
+  it('works from a CMS block: a <script src> without type="module", then the tag, to ready', async () => {
+    const frame = document.createElement('iframe');
+    frame.src = '/test-pages/cms-block.html';
+    document.body.append(frame);
+    try {
+      const widget = () => frame.contentDocument?.querySelector('secure-widget');
+      await until(() => widget()?.getAttribute('status') === 'ready', 'ready', 8_000);
+      const vendor = frame.contentDocument!.querySelector<HTMLElement>('demo-widget')!;
+      await until(() => vendor.dataset.state === 'ready', 'the vendor widget to verify its token');
+      // The script defines the element and leaves one global for scripts that want the class.
+      expect((frame.contentWindow as unknown as { SecureWidget: { SecureWidget: unknown } }).SecureWidget.SecureWidget)
+        .to.equal(frame.contentWindow!.customElements.get('secure-widget'));
+    } finally {
+      frame.remove();
+    }
+  });
+});
