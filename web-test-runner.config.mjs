@@ -23,7 +23,8 @@ export default {
   files: ['test/**/*.test.ts', '!test/server/**', '!test/node/**'],
   // The page is served at localhost and the vendor at 127.0.0.1 (docs/design.md, "The three sides"): the server listens on both.
   hostname: 'localhost',
-  nodeResolve: true,
+  // Lit's production build, as a page gets it: no "Lit is in dev mode" warning in every test's log.
+  nodeResolve: { exportConditions: ['production'] },
   concurrency: 1,
   middleware: [backendMiddleware],
   plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', target: 'es2022' })],
