@@ -50,6 +50,7 @@ const RESTART_ON = (Object.keys(PROPERTIES) as PropertyName[]).filter((name) => 
  * to the vendor widget, has the next one in hand before it expires, and reloads the widget when the vendor says its
  * token expired. No event, log or attribute of this element ever carries the token.
  *
+ * @tagname secure-widget
  * @summary Embed a third-party widget with short-lived tokens, safely, from one HTML tag.
  * @fires secure-widget-token - a token arrived: `{ expiresAt, source }`
  * @fires secure-widget-ready - the vendor widget has its token and is rendered: `{ mode }`
