@@ -19,3 +19,5 @@ export type { TokenIssueErrorCode, TokenIssueErrorOptions } from './errors.js';
 export { createMemoryTokenCache } from './token-cache.js';
 export type { CachedToken, MemoryTokenCacheOptions, TokenCache } from './token-cache.js';
 export type { RateLimitOptions } from './rate-limit.js';
+export type { RateLimitVerdict } from './rate-limit.js';
+export type { SharedRateLimiter, SharedSingleFlight, SharedTokenStore } from './shared-store.js';

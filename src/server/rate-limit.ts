@@ -12,6 +12,8 @@ export type RateLimitVerdict = { allowed: true } | { allowed: false; retryAfterM
 
 export interface RateLimiter {
   take(key: string): RateLimitVerdict;
+  /** The limit this limiter enforces, for a shared limiter to enforce the same one. */
+  readonly limit: { max: number; windowMs: number };
 }
 
 interface Bucket {
@@ -52,6 +54,7 @@ export function createRateLimiter(options: RateLimitOptions, now: () => number):
   };
 
   return {
+    limit: { max, windowMs },
     take(key) {
       const at = now();
       const bucket = buckets.get(key);

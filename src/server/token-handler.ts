@@ -1,6 +1,7 @@
 import { TokenIssueError } from './errors.js';
-import { createRateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { createRateLimiter, type RateLimitOptions, type RateLimitVerdict } from './rate-limit.js';
 import { bodyExceeds, checkAllowedOrigins, judgeSite } from './request-guard.js';
+import { checkSharedStore, isRateLimitVerdict, type SharedTokenStore } from './shared-store.js';
 import { createMemoryTokenCache, type TokenCache } from './token-cache.js';
 import { UserTokens, type IssuedToken, type TokenIssuer, type TokenIssuerResult } from './user-tokens.js';
 
@@ -30,6 +31,13 @@ export interface TokenHandlerOptions<User> {
    * several instances; `false` asks the vendor on every request (one call per user at a time, still).
    */
   cache?: TokenCache | false;
+  /**
+   * A store shared by several instances, such as `redisStore({ client })` from `secure-widget/server/redis`: one
+   * cache, one rate limit and one vendor call per user across all of them. The handler keeps its memory cache and its
+   * own rate limit beside it, and falls back to them whenever the store fails (logged as `store-failed`, at most once
+   * per 30 s). Takes the place of `cache`: pass one or the other.
+   */
+  store?: SharedTokenStore;
   /** Seconds of life a cached token must have left to be handed out. Default 60, as the element's `refresh-margin`. */
   refreshMargin?: number;
   /**
@@ -69,6 +77,8 @@ const MAX_BODY_BYTES = 1024;
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_REFRESH_MARGIN = 60;
 const ALLOWED_METHODS = 'GET, POST';
+// A store that is down fails every request: one line per this many ms says so without flooding the log.
+const STORE_FAILED_LOG_INTERVAL_MS = 30_000;
 
 /**
  * The host backend's token endpoint as a Web-standard handler: refuse what is not a token request from this site,
@@ -101,6 +111,13 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
   if (typeof refreshMargin !== 'number' || !Number.isFinite(refreshMargin) || refreshMargin < 0) {
     throw new TypeError('createTokenHandler: options.refreshMargin must be a number of seconds, 0 or more');
   }
+  const store = options.store === undefined ? null : checkSharedStore(options.store);
+  if (store !== null && options.cache !== undefined) {
+    throw new TypeError(
+      'createTokenHandler: pass options.store or options.cache, not both (the store brings the shared cache, and the ' +
+        'handler keeps its memory cache in front of it)',
+    );
+  }
   const cache = options.cache === false ? null : (options.cache ?? createMemoryTokenCache({ now: options.now }));
   if (cache !== null && (typeof cache?.get !== 'function' || typeof cache?.set !== 'function')) {
     throw new TypeError('createTokenHandler: options.cache must have get(key) and set(key, entry) methods, or be false');
@@ -125,14 +142,46 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
     }
   };
 
+  let storeFailureLoggedAt = -Infinity;
+  const onStoreError = (): void => {
+    const at = now();
+    if (at - storeFailureLoggedAt < STORE_FAILED_LOG_INTERVAL_MS) return;
+    storeFailureLoggedAt = at;
+    try {
+      logger.warn(
+        "secure-widget/server: store-failed: the shared store did not answer; this instance answers on its own for now",
+      );
+    } catch {
+      // As for warn(): a broken logger changes no answer.
+    }
+  };
+
   const tokens = new UserTokens<User>({
     issue,
     cache,
+    shared: store,
     refreshMargin,
     timeoutMs,
     now,
     onCacheError: () => warn('cache-failed'),
+    onStoreError,
   });
+
+  /** The shared verdict when the store gives one; else, as on a single instance, this process's own. */
+  const takeRateLimit = async (key: string): Promise<RateLimitVerdict | undefined> => {
+    if (!limiter) return undefined;
+    // Counted here always, so that when the store fails this instance's count is what it would have been alone.
+    const local = limiter.take(key);
+    if (!store?.rateLimit) return local;
+    try {
+      const shared: unknown = await store.rateLimit.take(key, { ...limiter.limit, now: now() });
+      if (isRateLimitVerdict(shared)) return shared;
+    } catch {
+      // Below: the same as an answer that is no verdict.
+    }
+    onStoreError();
+    return local;
+  };
 
   const json = (status: number, body: unknown, extraHeaders: Record<string, string> = {}): Response =>
     new Response(JSON.stringify(body), {
@@ -201,7 +250,7 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
       return fail(500, 'internal', cors);
     }
 
-    const verdict = limiter?.take(key);
+    const verdict = await takeRateLimit(key);
     if (verdict && !verdict.allowed) {
       return fail(429, 'rate-limited', { 'Retry-After': String(Math.ceil(verdict.retryAfterMs / 1000)), ...cors });
     }

@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import { MAX_TOKEN_LENGTH } from '../protocol/limits.js';
 import { TokenIssueError } from './errors.js';
+import type { SharedTokenStore } from './shared-store.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
 
 /** A token as the built-in issuers resolve it and the handler hands it out: `expiresAt` in epoch seconds. */
@@ -32,13 +33,18 @@ export type TokenIssuer<User, Result extends TokenIssuerResult = TokenIssuerResu
 
 export interface UserTokensOptions<User> {
   issue: TokenIssuer<User>;
+  /** This process's cache (memory by default), read first. */
   cache: TokenCache | null;
+  /** The store shared with other instances, behind `cache`. Its failures fall back to this process alone. */
+  shared: Pick<SharedTokenStore, 'cache' | 'singleFlight'> | null;
   /** Seconds: a cached token with less life left than this is not handed out. */
   refreshMargin: number;
   timeoutMs: number;
   now: () => number;
   /** Told when the cache store fails; the request goes on as a miss. */
   onCacheError: () => void;
+  /** Told when the shared store fails; the request goes on as on a single instance. */
+  onStoreError: () => void;
 }
 
 interface Flight {
@@ -47,9 +53,19 @@ interface Flight {
   waiters: number;
 }
 
+/** A shared store that failed: the caller goes on as a single instance would. */
+const FAILED = Symbol('store failed');
+
+// While another instance calls the vendor, this one looks for the token it stores: at 10 ms, then 20, 40, and every
+// 100 ms at most. A vendor call takes tens to hundreds of ms, so a waiter is rarely more than one pause late.
+const FIRST_PAUSE_MS = 10;
+const LONGEST_PAUSE_MS = 100;
+
 /**
  * Each user's token: from the cache while it has life enough, else from one vendor call per user however many of
- * their requests arrive meanwhile (a page with ten widgets and three tabs asks once).
+ * their requests arrive meanwhile (a page with ten widgets and three tabs asks once). With a shared store, from its
+ * cache next, and from one vendor call per user across every instance: the one that claims the call makes it, the
+ * others poll the shared cache for its token (below).
  *
  * The vendor call is shared, so no single request's signal may cancel it: it is aborted when every request waiting on
  * it has gone, or when `timeoutMs` passes.
@@ -87,6 +103,18 @@ export class UserTokens<User> {
     }
   }
 
+  async #readShared(key: string): Promise<CachedToken | undefined | typeof FAILED> {
+    const { shared } = this.#options;
+    if (!shared) return FAILED;
+    try {
+      const entry = await shared.cache.get(key);
+      return entry && this.#servable(entry) ? { token: entry.token, expiresAt: entry.expiresAt, issuedAt: entry.issuedAt } : undefined;
+    } catch {
+      this.#options.onStoreError();
+      return FAILED;
+    }
+  }
+
   /**
    * Only while more than half its life is left, as well as more than the margin: a widget asks for its next token at
    * the latest halfway through (its own margin is capped at half the lifetime), so its next request always finds the
@@ -103,10 +131,97 @@ export class UserTokens<User> {
   }
 
   #start(key: string, user: User): Flight {
-    const { issue, timeoutMs, now } = this.#options;
     const controller = new AbortController();
-    const flight: Flight = { controller, waiters: 0, promise: undefined as unknown as Promise<IssuedToken> };
+    // Settles once the token is stored: until then the flight stays joinable, since with a remote store a request
+    // arriving in between would otherwise find neither and call the vendor again.
+    let stored: Promise<void> = Promise.resolve();
+    const promise = this.#obtain(key, user, controller, (storing) => (stored = storing));
+    const flight: Flight = { controller, waiters: 0, promise };
+    promise
+      .catch(() => {})
+      .then(() => stored)
+      .finally(() => {
+        if (this.#flights.get(key) === flight) this.#flights.delete(key);
+      });
+    return flight;
+  }
 
+  /** This process's one call for the user: from the shared cache, after another instance's vendor call, or its own. */
+  async #obtain(
+    key: string,
+    user: User,
+    controller: AbortController,
+    storing: (stored: Promise<void>) => void,
+  ): Promise<IssuedToken> {
+    const { shared, timeoutMs } = this.#options;
+    const alone = (): Promise<IssuedToken> => this.#issue(key, user, controller, false, storing);
+    if (!shared) return alone();
+    let found = await this.#readShared(key);
+    if (found === FAILED) return alone();
+    if (found) return this.#adopt(key, found);
+    const { singleFlight } = shared;
+    if (!singleFlight) return this.#issue(key, user, controller, true, storing);
+
+    // Polling rather than a pub/sub message: it needs no second connection, no subscription to restore after a
+    // reconnect and no message that can be missed, and it costs only while another instance is calling the vendor.
+    // The wait is bounded: the claim lapses after timeoutMs, whereupon this instance takes the call over.
+    const giveUpAt = performance.now() + timeoutMs + LONGEST_PAUSE_MS * 2;
+    let pause = FIRST_PAUSE_MS;
+    for (;;) {
+      let release: (() => Promise<void>) | null;
+      try {
+        release = await singleFlight.claim(key, timeoutMs);
+      } catch {
+        this.#options.onStoreError();
+        return alone();
+      }
+      if (release !== null && typeof release !== 'function') {
+        this.#options.onStoreError();
+        return alone();
+      }
+      if (release) {
+        const done = release;
+        const unlock = (): void => {
+          done().catch(() => this.#options.onStoreError());
+        };
+        // The last holder may have stored its token and let go between this instance's read and its claim.
+        found = await this.#readShared(key);
+        if (found !== undefined && found !== FAILED) {
+          unlock();
+          return this.#adopt(key, found);
+        }
+        // Let go once the token is in the shared cache, where the waiting instances look for it (or the call failed).
+        return this.#issue(key, user, controller, found !== FAILED, (stored) => storing(stored.finally(unlock)));
+      }
+      if (performance.now() >= giveUpAt) return alone();
+      await pauseFor(pause, controller.signal);
+      pause = Math.min(pause * 2, LONGEST_PAUSE_MS);
+      found = await this.#readShared(key);
+      if (found === FAILED) return alone();
+      if (found) return this.#adopt(key, found);
+    }
+  }
+
+  /** A token another instance stored: kept in this process's cache too, so that the next request is a local hit. */
+  async #adopt(key: string, entry: CachedToken): Promise<IssuedToken> {
+    const { cache } = this.#options;
+    try {
+      await cache?.set(key, entry);
+    } catch {
+      this.#options.onCacheError();
+    }
+    return { token: entry.token, expiresAt: entry.expiresAt };
+  }
+
+  /** The vendor call, under the one deadline, and its token stored (`share`: in the shared cache too). */
+  #issue(
+    key: string,
+    user: User,
+    controller: AbortController,
+    share: boolean,
+    storing: (stored: Promise<void>) => void,
+  ): Promise<IssuedToken> {
+    const { issue, timeoutMs, now } = this.#options;
     // The one deadline of the vendor call: the issuer's signal carries it, so an exchange runs no timer of its own.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -118,34 +233,38 @@ export class UserTokens<User> {
       }, timeoutMs);
     });
     // An issuer that ignores its signal still loses the race, so a hung vendor costs a 504, never a hung request.
-    flight.promise = Promise.race([
+    const issued = Promise.race([
       Promise.resolve().then(() => issue(user, { signal: controller.signal })),
       timeout,
     ])
       .finally(() => clearTimeout(timer))
       .then((result) => usableToken(result, now()));
-    // The flight stays joinable until the token is stored: with a remote store, a request arriving in between would
-    // otherwise find neither and call the vendor again.
-    flight.promise
-      .then((issued) => this.#store(key, issued))
-      .catch(() => {})
-      .finally(() => {
-        if (this.#flights.get(key) === flight) this.#flights.delete(key);
-      });
-    return flight;
+    storing(issued.then((token) => this.#store(key, token, share)).catch(() => {}));
+    return issued;
   }
 
-  async #store(key: string, issued: IssuedToken): Promise<void> {
-    const { cache, now } = this.#options;
+  async #store(key: string, issued: IssuedToken, share: boolean): Promise<void> {
+    const { cache, shared, now } = this.#options;
     const { expiresAt } = issued;
     // An opaque token without an expiry cannot be judged fresh later, so it is not kept.
-    if (!cache || expiresAt === undefined) return;
+    if (expiresAt === undefined) return;
     const issuedAt = readJwtIssuedAt(issued.token) ?? Math.floor(now() / 1000);
-    try {
-      await cache.set(key, { token: issued.token, expiresAt, issuedAt });
-    } catch {
-      this.#options.onCacheError();
+    const entry: CachedToken = { token: issued.token, expiresAt, issuedAt };
+    const local = (async () => {
+      try {
+        await cache?.set(key, entry);
+      } catch {
+        this.#options.onCacheError();
+      }
+    })();
+    if (share && shared) {
+      try {
+        await shared.cache.set(key, entry);
+      } catch {
+        this.#options.onStoreError();
+      }
     }
+    await local;
   }
 
   #wait(key: string, flight: Flight, signal: AbortSignal): Promise<IssuedToken> {
@@ -236,4 +355,23 @@ function readClaim(token: string, name: 'exp' | 'iat'): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts (nobody waits any more). */
+function pauseFor(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const stop = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', stop, { once: true });
+  });
 }

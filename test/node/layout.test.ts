@@ -20,6 +20,20 @@ const RULES: Record<string, { parts: string[]; packages: RegExp }> = {
   protocol: { parts: ['protocol'], packages: /^$/ },
 };
 
+/**
+ * Packages one folder may import on top of its part's: `redis` is an optional peer, so only the
+ * `secure-widget/server/redis` entry may name it, and `secure-widget/server` runs without it.
+ */
+const FOLDER_PACKAGES: Record<string, RegExp> = {
+  [path.join('server', 'redis')]: /^(redis|@redis\/client)$/,
+};
+
+function folderAllows(name: string, specifier: string): boolean {
+  return Object.entries(FOLDER_PACKAGES).some(
+    ([folder, packages]) => name.startsWith(folder + path.sep) && packages.test(specifier),
+  );
+}
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
@@ -53,7 +67,7 @@ function violations(): Violation[] {
         const target = path.resolve(path.dirname(file), specifier);
         const inside = target.startsWith(SRC + path.sep);
         if (!inside || !rule.parts.includes(partOf(target))) found.push({ file: name, specifier });
-      } else if (!rule.packages.test(specifier)) {
+      } else if (!rule.packages.test(specifier) && !folderAllows(name, specifier)) {
         found.push({ file: name, specifier });
       }
     }
@@ -69,6 +83,12 @@ describe('the layout shows the three sides', () => {
 
   it('frame/ and server/ import only from protocol/ and themselves; protocol/ only from itself', () => {
     assert.deepEqual(violations(), []);
+  });
+
+  it('redis is allowed in server/redis/ only', () => {
+    assert.equal(folderAllows(path.join('server', 'redis', 'index.ts'), 'redis'), true);
+    assert.equal(folderAllows(path.join('server', 'token-handler.ts'), 'redis'), false);
+    assert.equal(RULES.server!.packages.test('redis'), false);
   });
 
   it('the check itself catches a crossing import', () => {

@@ -1,0 +1,240 @@
+/**
+ * `secure-widget/server/redis`: the shared store for several instances of the token handler, on node-redis. Its own
+ * entry, so that `secure-widget/server` never requires `redis` (an optional peer). It imports nothing from `redis` at
+ * run time either: it speaks to the client the host created, through `sendCommand`.
+ */
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { MAX_TOKEN_LENGTH } from '../../protocol/limits.js';
+import type { RateLimitVerdict } from '../rate-limit.js';
+import type { SharedRateLimiter, SharedSingleFlight, SharedTokenStore } from '../shared-store.js';
+import type { CachedToken, TokenCache } from '../token-cache.js';
+
+/**
+ * What the store needs of a node-redis client (v5 or v6, `createClient()`), connected by the host. Structural, so
+ * that a client with modules or scripts of its own fits as well.
+ */
+export interface RedisStoreClient {
+  sendCommand(args: readonly string[], options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  /** node-redis's own: false while (re)connecting, when a command would only wait in the offline queue. */
+  readonly isReady?: boolean;
+  on?(event: 'error', listener: (error: unknown) => void): unknown;
+  listenerCount?(event: 'error'): number;
+}
+
+export interface RedisStoreOptions {
+  /** A connected node-redis client, one per process: `await createClient({ url }).connect()`. */
+  client: RedisStoreClient;
+  /** Put before every key, so that several apps (or handlers) can share one Redis. Default `secure-widget:`. */
+  prefix?: string;
+  /**
+   * Secret. When set, keys name a user by HMAC-SHA-256 of their id under this secret rather than by SHA-256: then not
+   * even a guess at an id (an email address, a number) can be checked against the keys. Every instance needs the
+   * same value.
+   */
+  keySecret?: string;
+  /** How long each Redis command may take before the handler answers without it. Default 200 ms (10 to 5000). */
+  commandTimeoutMs?: number;
+}
+
+const DEFAULT_PREFIX = 'secure-widget:';
+const DEFAULT_COMMAND_TIMEOUT_MS = 200;
+// After a command times out, the store sends nothing for this long: every request would otherwise wait out the
+// timeout again, several times (cache, rate limit, claim), while Redis is slow or gone.
+const PAUSE_AFTER_TIMEOUT_MS = 1_000;
+// What marks an entry as this store's: another app's value at the same key is a miss, not a token.
+const ENTRY_VERSION = 'secure-widget/1';
+// A token of at most MAX_TOKEN_LENGTH, JSON-escaped (at most 6 characters each), and the rest of the entry.
+const MAX_ENTRY_LENGTH = MAX_TOKEN_LENGTH * 6 + 256;
+
+/**
+ * A token bucket per user, as the in-memory limiter keeps one (rate-limit.ts): `max` at once, refilled at `max` per
+ * `windowMs`, atomic because a script runs alone. The bucket lives `windowMs` after its last request, the time it
+ * takes to fill up again: a full bucket is no different from none. Returns 0, or the ms until a request is allowed.
+ */
+const TAKE_SCRIPT = `
+local max = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1])
+local at = tonumber(state[2])
+if tokens == nil or at == nil then tokens = max; at = now end
+local perMs = max / window
+tokens = math.min(max, tokens + math.max(0, now - at) * perMs)
+local wait = 0
+if tokens < 1 then wait = math.ceil((1 - tokens) / perMs) else tokens = tokens - 1 end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.17g', now))
+redis.call('PEXPIRE', KEYS[1], window)
+return wait
+`;
+
+/** Deletes a claim only if it is still this instance's: a lapsed claim may be another instance's by now. */
+const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/**
+ * The store for `createTokenHandler({ store: redisStore({ client }) })`: the token cache, the rate limit and the
+ * single flight, shared through one Redis by every instance.
+ *
+ * Keys (with the default prefix): `secure-widget:token:<h>` holds the user's token and its times until the token
+ * expires (`EXAT`); `secure-widget:rate:<h>` the user's bucket, until it is full again; `secure-widget:lock:<h>` a
+ * random id while one instance calls the vendor for the user (`NX PX`, the handler's `timeoutMs`). `<h>` is the
+ * SHA-256 (or, with `keySecret`, the HMAC) of the user id, base64url: Redis never holds a raw user id.
+ *
+ * Every command is timed out after `commandTimeoutMs` and throws on any failure, which the handler turns into its
+ * single-instance behaviour; an answer that is not what this store wrote is a miss.
+ */
+export function redisStore(options: RedisStoreOptions): SharedTokenStore {
+  if (typeof options !== 'object' || options === null) throw new TypeError('redisStore: options must be an object');
+  const { client, keySecret } = options;
+  if (typeof client !== 'object' || client === null || typeof client.sendCommand !== 'function') {
+    throw new TypeError('redisStore: options.client must be a node-redis client (createClient() from "redis")');
+  }
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  if (typeof prefix !== 'string' || prefix.length > 100 || /[\s\u0000-\u001f]/.test(prefix)) {
+    throw new TypeError('redisStore: options.prefix must be a string of at most 100 characters without whitespace');
+  }
+  if (keySecret !== undefined && (typeof keySecret !== 'string' || keySecret.length < 16)) {
+    // Never quoted: it is a secret.
+    throw new TypeError('redisStore: options.keySecret must be a string of at least 16 characters');
+  }
+  const timeout = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  if (!Number.isSafeInteger(timeout) || timeout < 10 || timeout > 5000) {
+    throw new TypeError('redisStore: options.commandTimeoutMs must be an integer from 10 to 5000 (milliseconds)');
+  }
+  // node-redis emits 'error' on every lost connection, and an EventEmitter without a listener throws it: the host's
+  // process would crash exactly when the store is meant to be optional. A listener of the host's own keeps priority.
+  if (typeof client.on === 'function' && (client.listenerCount?.('error') ?? 0) === 0) client.on('error', () => {});
+
+  const userHash = (userId: string): string =>
+    (keySecret === undefined ? createHash('sha256') : createHmac('sha256', keySecret)).update(userId).digest('base64url');
+  const keyOf = (kind: 'token' | 'rate' | 'lock', userId: string): string => `${prefix}${kind}:${userHash(userId)}`;
+
+  const redis = createCommands(client, timeout);
+
+  const cache: TokenCache = {
+    async get(userId) {
+      return readEntry(await redis.send(['GET', keyOf('token', userId)]));
+    },
+    async set(userId, entry) {
+      const expiresAt = Math.floor(entry.expiresAt);
+      const value = JSON.stringify({
+        v: ENTRY_VERSION,
+        token: entry.token,
+        expiresAt: entry.expiresAt,
+        issuedAt: entry.issuedAt,
+      });
+      if (!Number.isSafeInteger(expiresAt) || expiresAt <= 0 || value.length > MAX_ENTRY_LENGTH) return;
+      // EXAT: Redis drops the entry the second the token expires, so no token outlives its validity in Redis.
+      await redis.send(['SET', keyOf('token', userId), value, 'EXAT', String(expiresAt)]);
+    },
+  };
+
+  const rateLimit: SharedRateLimiter = {
+    async take(userId, { max, windowMs, now }): Promise<RateLimitVerdict> {
+      const args = [String(max), String(windowMs), String(Math.floor(now))];
+      const wait = await redis.script(TAKE_SCRIPT, [keyOf('rate', userId)], args);
+      if (wait === 0) return { allowed: true };
+      if (typeof wait === 'number' && Number.isSafeInteger(wait) && wait > 0) return { allowed: false, retryAfterMs: wait };
+      throw new Error('The rate limit script answered something else than a number of milliseconds.');
+    },
+  };
+
+  const singleFlight: SharedSingleFlight = {
+    async claim(userId, ttlMs) {
+      const key = keyOf('lock', userId);
+      const owner = randomUUID();
+      const answer = await redis.send(['SET', key, owner, 'NX', 'PX', String(Math.max(1, Math.ceil(ttlMs)))]);
+      if (answer === null) return null;
+      if (answer !== 'OK') throw new Error('SET NX answered something else than OK or nil.');
+      return async () => {
+        await redis.script(RELEASE_SCRIPT, [key], [owner]);
+      };
+    },
+  };
+
+  return { cache, rateLimit, singleFlight };
+}
+
+/** An entry as `cache.set` wrote it, or undefined: another app's value, a half-written or a junk one is a miss. */
+function readEntry(value: unknown): CachedToken | undefined {
+  if (typeof value !== 'string' || value.length > MAX_ENTRY_LENGTH) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { v, token, expiresAt, issuedAt } = parsed as Record<string, unknown>;
+  if (v !== ENTRY_VERSION || typeof token !== 'string' || typeof expiresAt !== 'number' || typeof issuedAt !== 'number') {
+    return undefined;
+  }
+  // The handler checks the token and the times once more, as for any store's entry.
+  return { token, expiresAt, issuedAt };
+}
+
+interface Commands {
+  send(args: readonly string[]): Promise<unknown>;
+  /** EVALSHA, after a SCRIPT LOAD when Redis does not know the script (first use, or a Redis that restarted). */
+  script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
+}
+
+function createCommands(client: RedisStoreClient, timeout: number): Commands {
+  let quietUntil = -Infinity;
+  const send = async (args: readonly string[]): Promise<unknown> => {
+    // Both fail at once rather than after the timeout: a client that is reconnecting, and a Redis that just timed out.
+    if (client.isReady === false) throw new Error('The Redis client is not connected.');
+    if (performance.now() < quietUntil) throw new Error('Redis timed out a moment ago.');
+    // A timer of our own: node-redis's `timeout` option does not end a command already written to a Redis that has
+    // stopped answering. The signal takes a command that is still queued out of the queue.
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        quietUntil = performance.now() + PAUSE_AFTER_TIMEOUT_MS;
+        controller.abort();
+        reject(new Error(`Redis did not answer within ${timeout} ms.`));
+      }, timeout);
+    });
+    const answer = client.sendCommand(args, { abortSignal: controller.signal });
+    // Once the race is lost, a late rejection has nobody to tell.
+    answer.catch(() => {});
+    try {
+      return await Promise.race([answer, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const digests = new Map<string, string>();
+  const digest = (source: string): string => {
+    let sha = digests.get(source);
+    if (sha === undefined) digests.set(source, (sha = createHash('sha1').update(source).digest('hex')));
+    return sha;
+  };
+  // One SCRIPT LOAD for every request that found the script missing at once (a burst after a restart).
+  const loading = new Map<string, Promise<unknown>>();
+  const load = (source: string): Promise<unknown> => {
+    let loaded = loading.get(source);
+    if (loaded === undefined) {
+      loaded = send(['SCRIPT', 'LOAD', source]).finally(() => loading.delete(source));
+      loading.set(source, loaded);
+    }
+    return loaded;
+  };
+  return {
+    send,
+    async script(source, keys, args) {
+      const call = ['EVALSHA', digest(source), String(keys.length), ...keys, ...args];
+      try {
+        return await send(call);
+      } catch (error) {
+        if (!String((error as { message?: unknown } | null)?.message).startsWith('NOSCRIPT')) throw error;
+        await load(source);
+        return send(call);
+      }
+    },
+  };
+}
