@@ -2,9 +2,20 @@ import { expect } from '@open-wc/testing';
 import { until } from './support/browser.js';
 
 describe('the classic script (dist/secure-widget.classic.js)', () => {
-  it('works from a CMS block: a <script src> without type="module", then the tag, to ready', async () => {
+  for (const [name, query] of [
+    ['in one piece', ''],
+    // The parser pauses inside the <template>: the element, defined above the tag, sees it empty, and must wait for
+    // the rest of the markup rather than call the template empty (a config-invalid before the fix).
+    ['in two pieces cut inside the <template>', '?split=1'],
+  ]) {
+    it(`works from a CMS block: a <script src> without type="module", then the tag, to ready (page ${name})`, async () => {
+      await reachesReady(`/test-pages/cms-block.html${query}`);
+    });
+  }
+
+  async function reachesReady(page: string): Promise<void> {
     const frame = document.createElement('iframe');
-    frame.src = '/test-pages/cms-block.html';
+    frame.src = page;
     document.body.append(frame);
     try {
       const widget = () => frame.contentDocument?.querySelector('secure-widget');
@@ -17,5 +28,5 @@ describe('the classic script (dist/secure-widget.classic.js)', () => {
     } finally {
       frame.remove();
     }
-  });
+  }
 });

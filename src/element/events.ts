@@ -34,6 +34,7 @@ export interface SecureWidgetEventMap {
 }
 
 declare global {
-  // The events bubble and are composed, so listeners anywhere up the tree get them typed.
-  interface HTMLElementEventMap extends SecureWidgetEventMap {}
+  // The events bubble and are composed, so listeners anywhere up the tree get them typed: elements, the document and
+  // the window all read GlobalEventHandlersEventMap.
+  interface GlobalEventHandlersEventMap extends SecureWidgetEventMap {}
 }

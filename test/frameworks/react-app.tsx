@@ -7,25 +7,13 @@
 import '../../src/index.js';
 import { StrictMode, useEffect, useLayoutEffect, useState, version } from 'react';
 import { createRoot } from 'react-dom/client';
-import type { SecureWidget } from '../../src/element/secure-widget.js';
-import type { SecureWidgetEventMap } from '../../src/element/events.js';
-import type { CustomTokenFetcher } from '../../src/element/token/source.js';
+import type {} from '../../src/element/frameworks/react.js';
 import { readState, requestToken, type FrameworkPageOptions, type MountPage } from './page.js';
 
-type Listener<K extends keyof SecureWidgetEventMap> = (event: SecureWidgetEventMap[K]) => void;
-
-// Inside the augmentation, HTMLAttributes and Ref are React's own.
+// The library's own JSX types for <secure-widget> (secure-widget/react); the reference vendor's tag is the app's to type.
 declare module 'react' {
   namespace JSX {
     interface IntrinsicElements {
-      'secure-widget': HTMLAttributes<SecureWidget> & {
-        ref?: Ref<SecureWidget>;
-        fetchToken?: CustomTokenFetcher;
-        'bundle-url'?: string;
-        'onsecure-widget-token'?: Listener<'secure-widget-token'>;
-        'onsecure-widget-ready'?: Listener<'secure-widget-ready'>;
-        'onsecure-widget-error'?: Listener<'secure-widget-error'>;
-      };
       'demo-widget': HTMLAttributes<HTMLElement> & { 'community-id'?: string; 'data-user-id'?: string };
     }
   }

@@ -21,11 +21,14 @@ const RULES: Record<string, { parts: string[]; packages: RegExp }> = {
 };
 
 /**
- * Packages one folder may import on top of its part's: `redis` is an optional peer, so only the
- * `secure-widget/server/redis` entry may name it, and `secure-widget/server` runs without it.
+ * Packages one folder may import on top of its part's: `redis`, React's types and Vue are optional peers, so only the
+ * entries made for them may name them (`secure-widget/server/redis`, `secure-widget/react`, `secure-widget/vue`), and
+ * the others work without them.
  */
 const FOLDER_PACKAGES: Record<string, RegExp> = {
   [path.join('server', 'redis')]: /^(redis|@redis\/client)$/,
+  // Type-only entries (`secure-widget/react`, `secure-widget/vue`): they augment the framework's own types.
+  [path.join('element', 'frameworks')]: /^(react|vue)$/,
 };
 
 function folderAllows(name: string, specifier: string): boolean {

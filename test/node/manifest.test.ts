@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import ts from 'typescript';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -34,7 +35,19 @@ function readmeColumn(header: string): Set<string> {
   return names;
 }
 
-describe('custom-elements.json and README agree', () => {
+/** The keys of `SecureWidgetAttributes` (src/element/attributes.ts), which the React and Vue types are built from. */
+function typedAttributes(): Set<string> {
+  const file = path.join(ROOT, 'src/element/attributes.ts');
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
+  const declaration = source.statements.find(
+    (statement): statement is ts.InterfaceDeclaration =>
+      ts.isInterfaceDeclaration(statement) && statement.name.text === 'SecureWidgetAttributes',
+  );
+  assert.ok(declaration, 'src/element/attributes.ts declares SecureWidgetAttributes');
+  return new Set(declaration.members.map((member) => (member.name as ts.Identifier | ts.StringLiteral).text));
+}
+
+describe('custom-elements.json, README and the framework types agree', () => {
   const element = manifest()
     .modules.flatMap((module) => module.declarations ?? [])
     .find((declaration) => declaration.tagName === 'secure-widget');
@@ -46,6 +59,11 @@ describe('custom-elements.json and README agree', () => {
   it('the same attributes', () => {
     const inManifest = new Set(element!.attributes!.map((attribute) => attribute.name));
     assert.deepEqual([...readmeColumn('attribute')].sort(), [...inManifest].sort());
+  });
+
+  it('the same attributes in the framework types, but the read-only status', () => {
+    const settable = element!.attributes!.map((attribute) => attribute.name).filter((name) => name !== 'status');
+    assert.deepEqual([...typedAttributes()].sort(), settable.sort());
   });
 
   it('the same events', () => {

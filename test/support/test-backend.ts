@@ -231,7 +231,16 @@ export async function createTestBackend() {
 </secure-widget>
 <!-- /wp:html -->
 </body></html>`;
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(html);
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+      // ?split=1: the page arrives in two pieces, cut inside the <template>, so that the parser stops there with the
+      // element upgraded and its template still empty, as a slow network or a large page makes it.
+      const cut = new URL(req.url ?? '', 'http://x').searchParams.has('split') ? html.indexOf('<demo-widget') : -1;
+      if (cut < 0) {
+        res.end(html);
+        return;
+      }
+      res.write(html.slice(0, cut));
+      setTimeout(() => res.end(html.slice(cut)), 300);
       return;
     }
     if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/test-pages/dev-key.html') {

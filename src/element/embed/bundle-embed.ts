@@ -87,25 +87,15 @@ export class BundleEmbed implements Embed {
 
   /** Page scripts, parsers and frameworks may add the vendor child after us: wait for it rather than fail early. */
   #findSlot(): void {
-    try {
-      this.#slot = VendorSlot.find(this.#element, this.#config.target);
-    } catch (error) {
-      this.#host.fail(error as SecureWidgetError, false);
-      return;
-    }
-    if (this.#slot) {
-      this.#onSlot();
-      return;
-    }
+    if (this.#lookForSlot(document.readyState !== 'loading')) return;
+    // Children added later (a framework, a script); the parser's own additions are complete at DOMContentLoaded.
     const observer = new MutationObserver(() => {
-      if (this.#element.children.length === 0) return;
-      observer.disconnect();
-      this.#findSlot();
+      if (this.#lookForSlot(document.readyState !== 'loading')) observer.disconnect();
     });
-    observer.observe(this.#element, { childList: true });
+    observer.observe(this.#element, { childList: true, subtree: true });
     this.#signal.addEventListener('abort', () => observer.disconnect(), { once: true });
-    const reportMissing = () => {
-      if (this.#slot || this.#signal.aborted) return;
+    const settle = () => {
+      if (this.#slot || this.#signal.aborted || this.#lookForSlot(true)) return;
       this.#host.fail(
         new SecureWidgetError(
           'config-invalid',
@@ -116,10 +106,24 @@ export class BundleEmbed implements Embed {
       );
     };
     if (document.readyState === 'loading') {
-      document.addEventListener('DOMContentLoaded', reportMissing, { once: true, signal: this.#signal });
+      document.addEventListener('DOMContentLoaded', settle, { once: true, signal: this.#signal });
     } else {
-      queueMicrotask(reportMissing);
+      queueMicrotask(settle);
     }
+  }
+
+  /** True when the search is over: the vendor element is found, or the markup is wrong (reported). */
+  #lookForSlot(parsed: boolean): boolean {
+    if (this.#slot) return true;
+    try {
+      this.#slot = VendorSlot.find(this.#element, this.#config.target, parsed);
+    } catch (error) {
+      this.#host.fail(error as SecureWidgetError, false);
+      return true;
+    }
+    if (!this.#slot) return false;
+    this.#onSlot();
+    return true;
   }
 
   #onSlot(): void {

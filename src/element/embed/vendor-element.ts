@@ -33,12 +33,17 @@ export class VendorSlot {
     this.#source = source;
   }
 
-  /** Finds what the page put inside `<secure-widget>`: a `<template>`, else the first plain element child. */
-  static find(host: HTMLElement, target: TokenTarget): VendorSlot | null {
+  /**
+   * Finds what the page put inside `<secure-widget>`: a `<template>`, else the first plain element child; null while
+   * there is none yet. `parsed` says the markup is complete: before that, an empty template may be one the parser is
+   * still filling (a classic script that defined the element above the tag upgrades it mid-parse).
+   */
+  static find(host: HTMLElement, target: TokenTarget, parsed: boolean): VendorSlot | null {
     const template = [...host.children].find((child) => child instanceof HTMLTemplateElement);
     if (template) {
       adoptTemplateChildren(host);
       if (!template.content.firstElementChild) {
+        if (!parsed) return null;
         throw new SecureWidgetError('config-invalid', 'The <template> inside <secure-widget> has no element.', {
           fatal: true,
         });
