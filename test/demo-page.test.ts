@@ -12,6 +12,9 @@ const IFRAME_WIDGET = 'widget-d';
 const CONFIG_WIDGET = 'widget-e';
 const WIDGETS = [...BUNDLE_WIDGETS, IFRAME_WIDGET, CONFIG_WIDGET];
 const SERVER_RENDERED = 'widget-c';
+/** The page's knob for the length of "Break the endpoint" (demo.ts): 2 s rather than 30, so the test stays short. */
+const DEMO_PAGE = '/index.html?break-seconds=2';
+const BREAK_ROUTE = '/api/demo/break-endpoint';
 
 interface VendorWidget extends HTMLElement {
   readonly loadCount: number;
@@ -25,11 +28,15 @@ describe('the demo page', function () {
 
   const logEntries = (selector = '') => [...page.querySelectorAll<HTMLLIElement>(`#event-log li${selector}`)];
   const widget = (id: string) => page.getElementById(id)!;
+  const timeline = (id: string) => page.querySelector<SVGSVGElement>(`svg[data-timeline="${id}"]`)!;
+  const marks = (id: string, selector = '') => timeline(id).querySelectorAll(`.timeline__mark${selector}`);
+  const button = (action: string) => page.querySelector<HTMLButtonElement>(`[data-action="${action}"]`)!;
+  const statusLine = (field: string) => page.querySelector(`[data-field="${field}"]`)!.textContent ?? '';
 
   before(async () => {
     frame = document.createElement('iframe');
     frame.style.cssText = 'width: 1024px; height: 900px; border: 0';
-    frame.src = '/index.html';
+    frame.src = DEMO_PAGE;
     document.body.append(frame);
     // The frame holds an about:blank document, already complete, until the navigation commits.
     const loaded = () => {
@@ -139,4 +146,82 @@ describe('the demo page', function () {
     );
     expect(logEntries('[data-kind=refresh]')).to.have.length(0);
   });
+
+  it('draws a timeline for every widget, with a mark for each of its events', async () => {
+    await until(
+      () => WIDGETS.every((id) => marks(id, '[data-kind=token]').length > 0 && marks(id, '[data-kind=ready]').length > 0),
+      'a token and a ready mark on every timeline',
+    );
+    for (const id of WIDGETS) {
+      const svg = timeline(id);
+      expect(svg.getAttribute('role')).to.equal('img');
+      // Its name and its summary in words, for whoever cannot see the marks.
+      const [titleId, descId] = svg.getAttribute('aria-labelledby')!.split(' ');
+      expect(page.getElementById(titleId!)!.textContent).to.match(/^Widget [A-E]: the element's events/);
+      expect(page.getElementById(descId!)!.textContent).to.match(/tokens .* ready/);
+      // Each mark tells its event on hover, never a token.
+      for (const mark of marks(id)) expect(mark.querySelector('title')!.textContent).not.to.match(/eyJ/);
+    }
+    // Widget A's manual reload (the test above) is on its timeline.
+    expect(marks('widget-a', '[data-shape=reload]').length).to.be.at.least(1);
+  });
+
+  it('answers the break route with JSON, and refuses what it does not offer', async () => {
+    const state = await fetch(BREAK_ROUTE);
+    expect(state.status).to.equal(200);
+    expect(await state.json()).to.deep.equal({
+      broken: false,
+      secondsLeft: 0,
+      endpoints: ['/api/widget-token', '/api/qrvey-token'],
+    });
+    for (const seconds of ['0', '31', '2.5', 'x']) {
+      const refused = await fetch(`${BREAK_ROUTE}?seconds=${seconds}`, { method: 'POST' });
+      expect(refused.status, `seconds=${seconds}`).to.equal(400);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).to.equal('bad-request');
+    }
+    expect((await fetch(BREAK_ROUTE, { method: 'PUT' })).status).to.equal(405);
+  });
+
+  it('"Break the endpoint" and "Vendor fires expiry now": every widget waits, retries and is ready again', async () => {
+    button('break-endpoint').click();
+    await until(() => statusLine('break-endpoint').includes('503'), 'the break to begin');
+    expect(button('break-endpoint').disabled).to.equal(true);
+    // The page's real token endpoint is broken, in the token handler's error shape.
+    const broken = await fetch('/api/widget-token', { headers: { Accept: 'application/json' } });
+    expect(broken.status).to.equal(503);
+    expect(((await broken.json()) as { error: { code: string } }).error.code).to.equal('demo-endpoint-broken');
+
+    const reloadsBefore = new Map(WIDGETS.map((id) => [id, expiryReloads(id)]));
+    button('fire-expiry').click();
+    // Every vendor widget fired its expiry event (bundle and config widgets here, the iframe widget on the vendor's
+    // origin through its relay) and had to wait: the endpoint answered 503, and the element retried.
+    await until(
+      () => logEntries('[data-kind=error]').some((entry) => /endpoint-http.*HTTP 503.*transient/.test(entry.textContent!)),
+      'a 503 in the log',
+    );
+    expect(WIDGETS.some((id) => widget(id).getAttribute('status') !== 'ready')).to.equal(true);
+    await until(
+      () =>
+        WIDGETS.every(
+          (id) => expiryReloads(id) > reloadsBefore.get(id)! && widget(id).getAttribute('status') === 'ready',
+        ),
+      'every widget reloaded after its expiry, and ready',
+      15_000,
+    );
+    await until(
+      () => BUNDLE_WIDGETS.every((id) => widget(id).querySelector<HTMLElement>('demo-widget')?.dataset.state === 'ready'),
+      'every vendor widget to show ready again',
+    );
+    await until(() => statusLine('fire-expiry').includes('ready again'), 'the button to report the recovery');
+    await until(() => statusLine('break-endpoint').includes('answer again'), 'the break to end by itself', 5_000);
+    expect(button('break-endpoint').disabled).to.equal(false);
+    // The timelines tell the same story.
+    for (const id of WIDGETS) expect(marks(id, '[data-shape=expiry]').length, id).to.be.at.least(1);
+    expect(WIDGETS.some((id) => marks(id, '[data-kind=error]').length > 0)).to.equal(true);
+    expect(logEntries('[data-kind=refresh]')).to.have.length(0);
+  });
+
+  const expiryReloads = (id: string) =>
+    logEntries(`[data-kind=reload][data-widget=${id}]`).filter((entry) => entry.textContent!.includes('reason: expired'))
+      .length;
 });

@@ -11,6 +11,7 @@
  */
 import { decodeJwt } from 'jose';
 import { injectStyles, liveCard, statusCard } from './card.js';
+import { listenForExpireNow } from './debug-hook.js';
 import type { TokenRejectionCode } from './verify-token.js';
 
 const TAG = 'demo-config-widget';
@@ -83,6 +84,7 @@ export class DemoConfigWidget extends HTMLElement {
   #tokenId: string | null = null;
   #subject: string | null = null;
   #appId: string | null = null;
+  #stopExpiryHook: (() => void) | null = null;
 
   /** How many times this widget has loaded with a credential (first load and every reload). */
   get loadCount(): number {
@@ -130,6 +132,11 @@ export class DemoConfigWidget extends HTMLElement {
     this.#connected = true;
     // Under a nonce-based CSP the page's nonce, handed to our script, is what lets our styles apply too.
     injectStyles(VERSION, scriptElement?.nonce);
+    // The vendor's "expire now" support hook (debug-hook.ts): a widget on a token fires its expiry event as if the
+    // token ran out. A dev key does not expire, so a widget on one ignores it.
+    this.#stopExpiryHook ??= listenForExpireNow(() => {
+      if (this.dataset.state === 'ready' && this.#credential === 'token') this.#reject('token_expired');
+    });
     // Moved within one task: the teardown was skipped (see disconnectedCallback). The config object is read again all
     // the same, and a credential that changed meanwhile is loaded; the same one carries on without a request.
     const current = readCredentialValue(this.getAttribute(SETTINGS_ATTRIBUTE));
@@ -144,6 +151,8 @@ export class DemoConfigWidget extends HTMLElement {
       if (this.isConnected) return;
       this.#call++;
       this.#stop();
+      this.#stopExpiryHook?.();
+      this.#stopExpiryHook = null;
       this.#initialised = false;
     });
   }

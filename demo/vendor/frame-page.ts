@@ -7,6 +7,8 @@
 import { connectToHost } from '../../src/frame/index.js';
 import type { HostConnection } from '../../src/frame/index.js';
 import { injectStyles, readyCard, statusCard } from './card.js';
+import { listenForExpireNow } from './debug-hook.js';
+import { readAllowedOrigins } from './page-config.js';
 import { loadWidgetData, locateVendor } from './vendor-api.js';
 import type { TokenRejectionCode } from './vendor-api.js';
 
@@ -86,6 +88,10 @@ function start(): void {
     return;
   }
   observeHeight(host);
+  // For the page's life: the vendor's "expire now" support hook (debug-hook.ts), as if the token had just run out.
+  listenForExpireNow(() => {
+    if (state === 'ready') reject('token_expired');
+  });
 }
 
 async function load(reason: 'token' | 'reload'): Promise<void> {
@@ -200,17 +206,4 @@ function observeHeight(connection: HostConnection): void {
   const report = (): void => connection.resize(document.documentElement.getBoundingClientRect().height);
   new ResizeObserver(report).observe(document.body);
   reportHeight = report;
-}
-
-function readAllowedOrigins(): string[] {
-  // Written into the page by the vendor's server: which host origins may embed this page and hand it tokens.
-  const text = document.getElementById('vendor-config')?.textContent ?? '';
-  try {
-    const config: unknown = JSON.parse(text);
-    const origins = typeof config === 'object' && config !== null ? (config as { allowedOrigins?: unknown }).allowedOrigins : undefined;
-    // connectToHost checks each entry; here only the shape, so a broken config is reported rather than thrown.
-    return Array.isArray(origins) ? (origins as string[]) : [];
-  } catch {
-    return [];
-  }
 }

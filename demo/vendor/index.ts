@@ -8,7 +8,7 @@ import { signEmbedToken } from './issuer.js';
 import { generateVendorSigningKey, isVendorKeyPair, vendorSigningKey } from './keys.js';
 import type { VendorSigningKey } from './keys.js';
 import { EmbedTokenRejectedError, verifyEmbedToken } from './verify-token.js';
-import { configWidgetBundle, framePageBundle, widgetBundle } from './widget-bundle.js';
+import { configWidgetBundle, debugPageBundle, framePageBundle, widgetBundle } from './widget-bundle.js';
 
 export interface ReferenceVendorOptions {
   accessId: string;
@@ -31,8 +31,9 @@ export interface ReferenceVendorOptions {
   /** ms since epoch, default Date.now: the vendor's clock, which may differ from the host's and the browser's. */
   now?: () => number;
   /**
-   * Host page origins allowed to frame the iframe page (`frame.html`) and to connect to it, such as
-   * 'https://shop.example'. Default: `http://localhost:<port of the request>`, the demo's and the tests' host page.
+   * Host page origins allowed to frame the iframe page (`frame.html`, and the support hook's relay `debug.html`) and to
+   * talk to them, such as 'https://shop.example'. Default: `http://localhost:<port of the request>`, the demo's and the
+   * tests' host page.
    */
   allowedHostOrigins?: string[];
   /**
@@ -228,22 +229,29 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
     };
   }
 
-  function serveFramePage(request: Request): Response {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return errorResponse(405, 'method_not_allowed', 'Use GET', { Allow: 'GET, HEAD' });
-    }
+  /** Host origins that may frame the vendor's pages and talk to them. */
+  function hostOriginsFor(request: Request): readonly string[] {
     // The demo's host page is localhost on the port the vendor answers on (127.0.0.1): two origins, one server.
-    const allowedOrigins = config.allowedHostOrigins ?? [new URL(`http://localhost:${new URL(request.url).port}`).origin];
-    return withoutBodyForHead(request, new Response(framePageHtml(allowedOrigins), {
-      status: 200,
-      headers: {
-        'Content-Type': HTML_CONTENT_TYPE,
-        // The config is per request (the default origin follows the port): never served from a cache.
-        'Cache-Control': 'no-store',
-        'Content-Security-Policy': framePagePolicy(allowedOrigins),
-        'X-Content-Type-Options': 'nosniff',
-      },
-    }));
+    return config.allowedHostOrigins ?? [new URL(`http://localhost:${new URL(request.url).port}`).origin];
+  }
+
+  function servePage(html: (allowedOrigins: readonly string[]) => string): (request: Request) => Response {
+    return (request) => {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return errorResponse(405, 'method_not_allowed', 'Use GET', { Allow: 'GET, HEAD' });
+      }
+      const allowedOrigins = hostOriginsFor(request);
+      return withoutBodyForHead(request, new Response(html(allowedOrigins), {
+        status: 200,
+        headers: {
+          'Content-Type': HTML_CONTENT_TYPE,
+          // The config is per request (the default origin follows the port): never served from a cache.
+          'Cache-Control': 'no-store',
+          'Content-Security-Policy': framePagePolicy(allowedOrigins),
+          'X-Content-Type-Options': 'nosniff',
+        },
+      }));
+    };
   }
 
   async function serveWidgetData(request: Request): Promise<Response> {
@@ -294,8 +302,11 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
     ['/.well-known/jwks.json', serveJwks],
     ['/widget.js', serveScript(widgetBundle)],
     ['/config-widget.js', serveScript(configWidgetBundle)],
-    ['/frame.html', serveFramePage],
+    ['/frame.html', servePage(framePageHtml)],
     ['/frame.js', serveScript(framePageBundle)],
+    // The "expire now" support hook's relay (debug-hook.ts): hosts that may frame frame.html may frame this one.
+    ['/debug.html', servePage(debugPageHtml)],
+    ['/debug.js', serveScript(debugPageBundle)],
     ['/api/widget-data', serveWidgetData],
   ]);
 
@@ -412,9 +423,25 @@ function framePageHtml(allowedOrigins: readonly string[]): string {
 `;
 }
 
+/** The relay page of the "expire now" hook: no content, only the config (who may ask) and its script. */
+function debugPageHtml(allowedOrigins: readonly string[]): string {
+  const config = jsonForScriptElement({ allowedOrigins });
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Reference vendor: support hook</title>
+<script type="application/json" id="vendor-config">${config}</script>
+<script type="module" src="debug.js"></script>
+</head>
+<body></body>
+</html>
+`;
+}
+
 /**
- * frame-ancestors is the vendor's say over who may embed it (the browser refuses to render it anywhere else); the rest
- * keeps the page to its own script, since it is handed live tokens.
+ * frame-ancestors is the vendor's say over who may embed its pages (the browser refuses to render them anywhere else);
+ * the rest keeps each page to its own script, since the widget page is handed live tokens.
  */
 function framePagePolicy(allowedOrigins: readonly string[]): string {
   return [

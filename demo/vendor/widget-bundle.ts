@@ -28,6 +28,9 @@ export const configWidgetBundle = cachedBundle('./config-widget.ts', 'iife');
 /** The iframe page's script: a module, loaded by the vendor's own frame.html with `<script type="module">`. */
 export const framePageBundle = cachedBundle('./frame-page.ts', 'esm');
 
+/** The relay page's script (debug.html): a module too, for the "expire now" support hook of debug-hook.ts. */
+export const debugPageBundle = cachedBundle('./debug-page.ts', 'esm');
+
 async function buildBundle(entry: string, format: Format): Promise<string> {
   const result = await build({
     entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],

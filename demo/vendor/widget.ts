@@ -5,6 +5,7 @@
  * SDK it never fetches a token itself: the host sets a new `embed-token` and calls `window.ReturningAIWidget.reload()`.
  */
 import { injectStyles, readyCard, statusCard } from './card.js';
+import { listenForExpireNow } from './debug-hook.js';
 import { loadWidgetData, locateVendor } from './vendor-api.js';
 import type { TokenRejectionCode, VendorEndpoints } from './vendor-api.js';
 
@@ -53,6 +54,7 @@ export class DemoWidget extends HTMLElement {
   #countdownTimer: ReturnType<typeof setInterval> | undefined;
   #expiresAt: number | null = null;
   #tokenId: string | null = null;
+  #stopExpiryHook: (() => void) | null = null;
 
   /** How many times this widget has initialised from a token (first load and every reload). */
   get loadCount(): number {
@@ -74,6 +76,10 @@ export class DemoWidget extends HTMLElement {
     connectedWidgets.add(this);
     // Under a nonce-based CSP the page's nonce, handed to our script, is what lets our styles apply too.
     injectStyles(VERSION, scriptElement?.nonce);
+    // The vendor's "expire now" support hook (debug-hook.ts): a widget on a token fires rai-error as if it ran out.
+    this.#stopExpiryHook ??= listenForExpireNow(() => {
+      if (this.dataset.state === 'ready') this.#reject('token_expired');
+    });
     // Moved within one task: the teardown was skipped (see disconnectedCallback), so the running widget carries on.
     if (this.#initialised) return;
     if (this.hasAttribute(TOKEN_ATTRIBUTE)) void this.#start();
@@ -88,6 +94,8 @@ export class DemoWidget extends HTMLElement {
       if (this.isConnected) return;
       this.#call++;
       this.#stop();
+      this.#stopExpiryHook?.();
+      this.#stopExpiryHook = null;
       this.#initialised = false;
     });
   }
