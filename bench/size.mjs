@@ -1,30 +1,83 @@
 #!/usr/bin/env node
-// Size of what a page downloads, min + gzip -9 and brotli, for every build. Run `npm run build` first. Exits non-zero
-// when a build passes its budget.
-import { readFileSync } from 'node:fs';
+// Size of what a page downloads, min + gzip -9 and brotli, for every build; with --peers, the embedding SDKs of
+// Superset, Looker, Power BI and Tableau beside them, measured in the same run. Run `npm run build` first. Exits
+// non-zero when a build passes its budget.
+//
+//   node bench/size.mjs            our builds
+//   node bench/size.mjs --peers    and the peers: installs them from the npm registry into a temporary folder,
+//                                  bundles each package's main entry with esbuild (minified, as a page would load it)
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
 
 // Lit's ReactiveElement and jose's decodeJwt are about 3 KB of the all-in builds; both modes with their checks the
-// rest. 14.5 KB held the element of issue 9; the allow-lists, redirect refusal, config-object vendors and dev keys of
-// issues 10 and 11 cost 1.3 KB more (docs/decisions.md, 25).
+// rest. Issue 12 asks for 14.5 / 14.8 / 9 / 1.5 KB; our own code is about 12 KB, so the first three are not met
+// yet, and these budgets hold today's sizes from growing (docs/decisions.md, 25).
 const BUILDS = [
   ['dist/secure-widget.js', 'all-in ES module', 15],
   ['dist/secure-widget.classic.js', 'classic script (IIFE)', 15.2],
   ['dist/element.js', 'element, Lit and jose external', 12.5],
-  ['dist/frame.js', 'secure-widget/frame', 1.6],
+  ['dist/frame.js', 'secure-widget/frame', 1.5],
 ];
+
+/** The peers, at the versions last measured (docs/benchmarks.md); each one's main entry, as its docs import it. */
+const PEERS = [
+  ['@superset-ui/embedded-sdk@0.4.0', 'Superset embedded SDK'],
+  ['@looker/embed-sdk@2.0.8', 'Looker embed SDK'],
+  ['powerbi-client@2.24.1', 'Power BI client'],
+  ['@tableau/embedding-api@3.16.1', 'Tableau Embedding API'],
+];
+
 const kb = (bytes) => `${(bytes / 1024).toFixed(2)} KB`;
-let over = false;
-for (const [path, what, budget] of BUILDS) {
-  const code = readFileSync(new URL(`../${path}`, import.meta.url));
-  const gzip = gzipSync(code, { level: 9 }).length;
-  const brotli = brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
-  const ok = gzip <= budget * 1024;
-  over ||= !ok;
+const gzip = (code) => gzipSync(code, { level: 9 }).length;
+const brotli = (code) => brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+
+function line(name, what, code, verdict) {
   console.log(
-    `${path.padEnd(32)} ${what.padEnd(32)} gzip -9 ${kb(gzip).padStart(9)}  brotli ${kb(brotli).padStart(9)}` +
-      `  budget ${budget.toFixed(1)} KB ${ok ? 'ok' : 'OVER'}`,
+    `${name.padEnd(34)} ${what.padEnd(32)} gzip -9 ${kb(gzip(code)).padStart(9)}  brotli ${kb(brotli(code)).padStart(9)}` +
+      (verdict ? `  ${verdict}` : ''),
   );
 }
-console.log('reproduce: npm run build && node bench/size.mjs');
+
+let over = false;
+for (const [file, what, budget] of BUILDS) {
+  const code = readFileSync(path.join(ROOT, file));
+  const ok = gzip(code) <= budget * 1024;
+  over ||= !ok;
+  line(file, what, code, `budget ${budget.toFixed(1)} KB ${ok ? 'ok' : 'OVER'}`);
+}
+
+if (process.argv.includes('--peers')) {
+  const folder = mkdtempSync(path.join(tmpdir(), 'secure-widget-peers-'));
+  try {
+    writeFileSync(path.join(folder, 'package.json'), '{"private":true}');
+    execFileSync(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', ...PEERS.map(([spec]) => spec)],
+      { cwd: folder, stdio: ['ignore', 'ignore', 'inherit'], timeout: 180_000 },
+    );
+    for (const [spec, what] of PEERS) {
+      const name = spec.slice(0, spec.lastIndexOf('@'));
+      // Everything the package exports, so that tree-shaking cannot make a peer look smaller than a page gets it.
+      const result = await build({
+        stdin: { contents: `export * from '${name}';`, resolveDir: folder },
+        bundle: true,
+        minify: true,
+        format: 'esm',
+        platform: 'browser',
+        write: false,
+        logLevel: 'error',
+      });
+      line(spec, what, result.outputFiles[0].contents);
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+console.log(`reproduce: npm run build && node bench/size.mjs${process.argv.includes('--peers') ? ' --peers' : ''}`);
 process.exitCode = over ? 1 : 0;
