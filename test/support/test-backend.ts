@@ -251,6 +251,18 @@ export async function createTestBackend() {
       answerStrictPage(req, res);
       return;
     }
+    // The examples of demo/examples/ (test/examples.test.ts): their pages and scripts, and the WordPress plugin's
+    // admin-ajax route, answered here by the host endpoint in place of the plugin's PHP.
+    const example = req.method === 'GET' ? exampleFile((req.url ?? '').split('?')[0]!) : null;
+    if (example) {
+      answerExample(req, res, example);
+      return;
+    }
+    if (req.method === 'GET' && req.url === EXAMPLE_WORDPRESS_ENDPOINT) {
+      req.url = '/api/widget-token';
+      demoListener(req, res, next);
+      return;
+    }
     if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/index.html') {
       answerDemoPage(req, res).catch((error) => {
         if (!res.headersSent) res.writeHead(500).end(String(error));
@@ -397,3 +409,66 @@ setTimeout(() => {
   });
 }, 700);
 </script></body></html>`;
+
+/** The WordPress example's token endpoint (demo/examples/wordpress/block.html): the plugin's admin-ajax action. */
+const EXAMPLE_WORDPRESS_ENDPOINT = '/wp-admin/admin-ajax.php?action=secure_widget_token';
+
+interface ExampleFile {
+  file: URL;
+  type: 'text/html' | 'text/javascript';
+  /** What builds the file when it is missing. */
+  builtBy?: string;
+  /** Wraps the file's text into the page a user sees (a WordPress post around the block). */
+  wrap?: (text: string) => string;
+}
+
+/**
+ * Where each example's URLs come from: its own files in demo/examples/, the library from dist/ (the copy a user makes),
+ * the React and Vue apps as `npm run build:test-pages` built them, and the WordPress block inside a post.
+ */
+function exampleFile(path: string): ExampleFile | null {
+  const from = (relative: string) => new URL(`../../${relative}`, import.meta.url);
+  const html = 'text/html' as const;
+  const script = 'text/javascript' as const;
+  const built = (relative: string) => ({ file: from(`test/frameworks/dist/examples/${relative}`), builtBy: 'npm run build:test-pages' });
+  switch (path) {
+    case '/test-pages/examples/plain-html/':
+      return { file: from('demo/examples/plain-html/index.html'), type: html };
+    case '/test-pages/examples/plain-html/secure-widget.js':
+      return { file: from('dist/secure-widget.js'), type: script, builtBy: 'npm run build' };
+    case '/test-pages/examples/wordpress/':
+      return { file: from('demo/examples/wordpress/block.html'), type: html, wrap: wordpressPost };
+    case '/wp-content/plugins/secure-widget/secure-widget.classic.js':
+      return { file: from('dist/secure-widget.classic.js'), type: script, builtBy: 'npm run build' };
+    case '/test-pages/examples/react/':
+    case '/test-pages/examples/vue/':
+      return { ...built(`${path.split('/')[3]}/index.html`), type: html };
+  }
+  const asset = /^\/test-pages\/examples\/assets\/([\w-]+\.js)$/.exec(path);
+  return asset ? { ...built(`assets/${asset[1]}`), type: script } : null;
+}
+
+/**
+ * Serves an example file as it is, but for the reference vendor's port: the examples name the demo's
+ * (http://127.0.0.1:5173/vendor/widget.js, `npm start`), the tests' vendor is on this server's port.
+ */
+function answerExample(req: IncomingMessage, res: ServerResponse, example: ExampleFile): void {
+  readFile(example.file, 'utf8').then(
+    (text) => {
+      const page = (example.wrap ?? String)(text).replaceAll('//127.0.0.1:5173/', `//127.0.0.1:${req.socket.localPort}/`);
+      res.writeHead(200, { 'Content-Type': `${example.type}; charset=utf-8`, 'Cache-Control': 'no-store' }).end(page);
+    },
+    () => {
+      const hint = example.builtBy ? `: run \`${example.builtBy}\` first` : '';
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`missing ${example.file.pathname}${hint}\n`);
+    },
+  );
+}
+
+/** A WordPress post with the block in a "Custom HTML" block, as WordPress renders it: the block's HTML as pasted. */
+function wordpressPost(block: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A post</title></head><body>
+<article><h1>A post</h1><p>A post with a widget in it.</p>
+${block}
+</article></body></html>`;
+}
