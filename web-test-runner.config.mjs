@@ -20,7 +20,7 @@ function backendMiddleware(ctx, next) {
 }
 
 export default {
-  files: ['test/**/*.test.ts', '!test/server/**', '!test/node/**'],
+  files: ['test/**/*.test.ts', '!test/server/**', '!test/node/**', '!test/package/**'],
   // The page is served at localhost and the vendor at 127.0.0.1 (docs/design.md, "The three sides"): the server listens on both.
   hostname: 'localhost',
   // Lit's production build, as a page gets it: no "Lit is in dev mode" warning in every test's log.
