@@ -11,11 +11,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { generateKeyPair, SignJWT } from 'jose';
 import puppeteer from 'puppeteer-core';
 import { chromiumArgs, chromiumPath } from '../test/support/chromium.mjs';
+import { readBuiltFiles } from './built-library.mjs';
 
 const BUDGET = {
   requestsPerCycle: 1,
@@ -35,18 +35,7 @@ const DEADLINE = 58_000;
 
 const started = performance.now();
 const root = new URL('..', import.meta.url);
-const dist = process.env.SECURE_WIDGET_DIST
-  ? pathToFileURL(`${resolve(process.env.SECURE_WIDGET_DIST)}/`)
-  : new URL('dist/', root);
-let library;
-let librarySourceMap;
-try {
-  library = readFileSync(new URL('secure-widget.js', dist));
-  librarySourceMap = readFileSync(new URL('secure-widget.js.map', dist), 'utf8');
-} catch (error) {
-  console.error(`lifecycle benchmark: no built library (${error.message}); run \`npm run build\` first`);
-  process.exit(1);
-}
+const [library, librarySourceMap] = readBuiltFiles('lifecycle', ['secure-widget.js', 'secure-widget.js.map'], 1);
 const probe = readFileSync(new URL('bench/lifecycle-probe.js', root), 'utf8');
 
 // ---------------------------------------------------------------------------------------------------------- server
@@ -400,7 +389,7 @@ async function measureLeaks() {
 
 // ------------------------------------------------------------------------------------------------------ reporting
 
-const sourceMap = new SourceMap(JSON.parse(librarySourceMap));
+const sourceMap = new SourceMap(JSON.parse(librarySourceMap.toString('utf8')));
 /** A frame of the built library, mapped back to src/ through the source map; other frames as they are. */
 function sourceFrame(line) {
   const match = /^at (?:(.*?) \()?(.*\/dist\/secure-widget\.js):(\d+):(\d+)\)?$/.exec(line);

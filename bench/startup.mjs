@@ -12,15 +12,15 @@
 // measurement itself failed (a timeout, an error event, too few runs, a delay that did not show). No token is printed.
 // CHROME_PATH picks the browser (default /usr/bin/chromium); SECURE_WIDGET_DIST another build's folder (default
 // dist/); STARTUP_DEBUG=1 prints each run's request and ready times.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { createDemoBackend, TOKEN_ENDPOINT_PATH } from '../demo/backend.ts';
 import { toNodeListener } from '../src/server/index.ts';
 import { chromiumArgs, chromiumPath } from '../test/support/chromium.mjs';
+import { readBuiltFiles } from './built-library.mjs';
 
 const DELAY_MS = 300;
 /** (a): two overlapping 300 ms waits cost 300 ms; serial ones 600 ms. The goal leaves 20 % for overhead. */
@@ -42,17 +42,7 @@ const BUNDLE_PATH = '/vendor/widget.js';
 const LIBRARY_PATH = '/dist/secure-widget.js';
 
 const started = performance.now();
-const root = new URL('..', import.meta.url);
-const dist = process.env.SECURE_WIDGET_DIST
-  ? pathToFileURL(`${resolve(process.env.SECURE_WIDGET_DIST)}/`)
-  : new URL('dist/', root);
-let library;
-try {
-  library = readFileSync(new URL('secure-widget.js', dist));
-} catch (error) {
-  console.error(`startup benchmark: no built library (${error.message}); run \`npm run build\` first`);
-  process.exit(2);
-}
+const [library] = readBuiltFiles('startup', ['secure-widget.js'], 2);
 
 // ---------------------------------------------------------------------------------------------------------- server
 
