@@ -8,8 +8,9 @@ describe('the classic script (dist/secure-widget.classic.js)', () => {
     // the rest of the markup rather than call the template empty (a config-invalid before the fix).
     ['in two pieces cut inside the <template>', '?split=1'],
   ]) {
+    // The WordPress example's block (demo/examples/wordpress/block.html) inside a post.
     it(`works from a CMS block: a <script src> without type="module", then the tag, to ready (page ${name})`, async () => {
-      await reachesReady(`/test-pages/cms-block.html${query}`);
+      await reachesReady(`/test-pages/examples/wordpress/${query}`);
     });
   }
 

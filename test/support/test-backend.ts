@@ -220,29 +220,6 @@ export async function createTestBackend() {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(FRAME_PROBE);
       return;
     }
-    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/test-pages/cms-block.html') {
-      // A WordPress "Custom HTML" block: a classic <script src> (no type="module") and the tag, pasted as they are.
-      const html = `<!doctype html><html><head><meta charset="utf-8"><title>A post</title></head><body>
-<p>A post with a widget in it.</p>
-<!-- wp:html -->
-<script src="/dist/secure-widget.classic.js"></script>
-<secure-widget token-endpoint="/api/widget-token" bundle-url="http://127.0.0.1:${req.socket.localPort}/vendor/widget.js">
-  <template><demo-widget community-id="42" data-user-id="cms"></demo-widget></template>
-</secure-widget>
-<!-- /wp:html -->
-</body></html>`;
-      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
-      // ?split=1: the page arrives in two pieces, cut inside the <template>, so that the parser stops there with the
-      // element upgraded and its template still empty, as a slow network or a large page makes it.
-      const cut = new URL(req.url ?? '', 'http://x').searchParams.has('split') ? html.indexOf('<demo-widget') : -1;
-      if (cut < 0) {
-        res.end(html);
-        return;
-      }
-      res.write(html.slice(0, cut));
-      setTimeout(() => res.end(html.slice(cut)), 300);
-      return;
-    }
     if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/test-pages/dev-key.html') {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).end(DEV_KEY_PAGE);
       return;
@@ -456,7 +433,16 @@ function answerExample(req: IncomingMessage, res: ServerResponse, example: Examp
   readFile(example.file, 'utf8').then(
     (text) => {
       const page = (example.wrap ?? String)(text).replaceAll('//127.0.0.1:5173/', `//127.0.0.1:${req.socket.localPort}/`);
-      res.writeHead(200, { 'Content-Type': `${example.type}; charset=utf-8`, 'Cache-Control': 'no-store' }).end(page);
+      res.writeHead(200, { 'Content-Type': `${example.type}; charset=utf-8`, 'Cache-Control': 'no-store' });
+      // ?split=1: the page arrives in two pieces, cut inside the <template>, so that the parser stops there with the
+      // element upgraded and its template still empty, as a slow network or a large page makes it.
+      const cut = new URL(req.url ?? '', 'http://x').searchParams.has('split') ? page.indexOf('<demo-widget') : -1;
+      if (cut < 0) {
+        res.end(page);
+        return;
+      }
+      res.write(page.slice(0, cut));
+      setTimeout(() => res.end(page.slice(cut)), 300);
     },
     () => {
       const hint = example.builtBy ? `: run \`${example.builtBy}\` first` : '';
