@@ -16,6 +16,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { pageToken, startExampleServer, TOKEN_ENDPOINT } from '../../demo/examples/express/server.js';
 import type { ExampleServer } from '../../demo/examples/express/server.js';
 import { chromiumArgs, chromiumPath } from '../support/chromium.mjs';
+import { waitForVendorCard } from '../support/vendor-card.js';
 
 const DIST_BUNDLE = fileURLToPath(new URL('../../dist/secure-widget.js', import.meta.url));
 const READY_TIMEOUT_MS = 8_000;
@@ -77,14 +78,7 @@ describe('the Express example', { timeout: 30_000 }, () => {
 
   /** Waits for the element to be ready and the vendor's card to show its signed-in user; returns what the DOM says. */
   async function widgetReady(page: Page) {
-    await page.waitForFunction(
-      () => {
-        const widget = document.querySelector('secure-widget') as (HTMLElement & { status: string }) | null;
-        const card = document.querySelector('secure-widget demo-widget .demo-widget__card--ready');
-        return widget?.status === 'ready' && card?.textContent?.includes('Signed in as visitor-');
-      },
-      { timeout: READY_TIMEOUT_MS },
-    );
+    await waitForVendorCard(page, 'Signed in as visitor-', READY_TIMEOUT_MS);
     return page.evaluate(() => {
       const widget = document.querySelector('secure-widget')!;
       return {

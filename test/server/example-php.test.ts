@@ -5,13 +5,10 @@
  * dist/secure-widget.classic.js (`npm run build`).
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +21,8 @@ import { createReferenceVendor } from '../../demo/vendor/index.js';
 import type { ReferenceVendor } from '../../demo/vendor/index.js';
 import { toNodeListener } from '../../src/server/index.js';
 import { chromiumArgs, chromiumPath } from '../support/chromium.mjs';
+import { waitForVendorCard } from '../support/vendor-card.js';
+import { killAll, phpMissing, startPhp, type PhpServer } from '../support/php-server.js';
 
 const EXAMPLE_DIR = fileURLToPath(new URL('../../demo/examples/php/', import.meta.url));
 const CLASSIC_BUNDLE = fileURLToPath(new URL('../../dist/secure-widget.classic.js', import.meta.url));
@@ -37,14 +36,7 @@ const VENDOR_BODY_MARKER = 'vendor-internal-detail-7f3a';
 const READY_TIMEOUT_MS = 8_000;
 const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
-const phpMissing = spawnSync('php', ['-v'], { stdio: 'ignore' }).error !== undefined;
 if (phpMissing) console.log('# example-php: skipped, `php` is not on PATH (apt-get install php-cli)');
-
-interface PhpServer {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly log: () => string;
-}
 
 describe('the PHP example endpoint', { skip: phpMissing && 'php is not on PATH', timeout: 20_000 }, () => {
   let vendor: ReferenceVendor;
@@ -88,7 +80,9 @@ describe('the PHP example endpoint', { skip: phpMissing && 'php is not on PATH',
       oversized: fake('/oversized'),
       hanging: { ...fake('/hang'), WIDGET_VENDOR_TIMEOUT_MS: String(VENDOR_TIMEOUT_MS) },
     };
-    const started = await Promise.all(Object.entries(configs).map(async ([name, env]) => [name, await startPhp(env)]));
+    const started = await Promise.all(
+      Object.entries(configs).map(async ([name, env]) => [name, await startPhp(['router.php'], { cwd: EXAMPLE_DIR, env })]),
+    );
     for (const [name, server] of started) php.set(name as string, server as PhpServer);
   });
 
@@ -96,14 +90,7 @@ describe('the PHP example endpoint', { skip: phpMissing && 'php is not on PATH',
     const pid = browser?.process()?.pid;
     const closed = browser?.close().catch(() => {});
     await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
-    for (const id of [pid, ...[...php.values()].map((server) => server.child.pid)]) {
-      if (id === undefined) continue;
-      try {
-        process.kill(id, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
+    killAll([pid, ...[...php.values()].map((server) => server.child.pid)]);
     for (const server of httpServers) server.closeAllConnections();
     await Promise.all(httpServers.map((server) => new Promise((resolve) => server.close(resolve))));
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
@@ -217,15 +204,7 @@ describe('the PHP example endpoint', { skip: phpMissing && 'php is not on PATH',
       if (new URL(request.url()).pathname === TOKEN_ENDPOINT) tokenRequests += 1;
     });
     await page.goto(php.get('real')!.url, { waitUntil: 'load' });
-    await page.waitForFunction(
-      () => {
-        const widget = document.querySelector('secure-widget') as (HTMLElement & { status: string }) | null;
-        // The reference widget's ready card: its data API verified the token (signature, issuer, audience, expiry).
-        const card = document.querySelector('secure-widget demo-widget .demo-widget__card--ready');
-        return widget?.status === 'ready' && card?.textContent?.includes('verified by the vendor');
-      },
-      { timeout: READY_TIMEOUT_MS },
-    );
+    await waitForVendorCard(page, 'verified by the vendor', READY_TIMEOUT_MS);
     assert.equal(tokenRequests, 1, 'one request to the PHP endpoint');
     const html = await page.content();
     assert.ok(!html.includes(CREDENTIALS.accessKey), 'the access key never reaches the page');
@@ -260,44 +239,4 @@ function fakeVendor(realTokenApi: string) {
         res.writeHead(404).end();
     }
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** `php -S 127.0.0.1:<free port> router.php` with exactly `env` (and PATH), resolved once it says it started. */
-async function startPhp(env: Record<string, string>): Promise<PhpServer> {
-  const port = await freePort();
-  const child = spawn('php', ['-S', `127.0.0.1:${port}`, 'router.php'], {
-    cwd: EXAMPLE_DIR,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`php -S did not start: ${output}`)), 5_000);
-    const check = () => {
-      if (/Development Server .* started/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', check);
-    child.stderr!.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`php -S exited (${code}): ${output}`));
-    });
-  });
-  return { url: `http://127.0.0.1:${port}`, child, log: () => output };
 }
