@@ -15,13 +15,14 @@ import { build } from 'esbuild';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-// Lit's ReactiveElement and jose's decodeJwt are about 3 KB of the all-in builds; both modes with their checks the
-// rest. Issue 12 asks for 14.5 / 14.8 / 9 / 1.5 KB; our own code is about 12 KB, so the first three are not met
-// yet, and these budgets hold today's sizes from growing (docs/decisions.md, 25).
+// Budgets (docs/decisions.md, 25): the classic script and the frame meet issue 12's (14.8 and 1.5 KB). The all-in
+// module's 14.5 and the Lit-external element's 9 KB are not met: these hold today's sizes from growing. The element's
+// 9 KB assumed that Lit is about 5.5 KB of the all-in module; we build on ReactiveElement alone, so what the element
+// leaves out is the smaller share printed below, measured in this run.
 const BUILDS = [
-  ['dist/secure-widget.js', 'all-in ES module', 15],
-  ['dist/secure-widget.classic.js', 'classic script (IIFE)', 15.2],
-  ['dist/element.js', 'element, Lit and jose external', 12.5],
+  ['dist/secure-widget.js', 'all-in ES module', 14.8],
+  ['dist/secure-widget.classic.js', 'classic script (IIFE)', 14.8],
+  ['dist/element.js', 'element, Lit and jose external', 12],
   ['dist/frame.js', 'secure-widget/frame', 1.5],
 ];
 
@@ -53,6 +54,21 @@ let over = false;
 for (const [file, what, budget] of BUILDS) {
   over ||= !line(file, what, readFileSync(path.join(ROOT, file)), budget);
 }
+
+// What dist/element.js imports instead of bundling: the share of the all-in module that an app with Lit and jose
+// already has.
+const external = await build({
+  stdin: {
+    contents: "export { ReactiveElement, css } from '@lit/reactive-element'; export { decodeJwt } from 'jose';",
+    resolveDir: ROOT,
+  },
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  write: false,
+  logLevel: 'error',
+});
+line('(external to dist/element.js)', 'ReactiveElement + decodeJwt', external.outputFiles[0].contents);
 
 if (process.argv.includes('--peers')) {
   const folder = mkdtempSync(path.join(tmpdir(), 'secure-widget-peers-'));

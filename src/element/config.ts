@@ -104,7 +104,7 @@ function text(value: string | null | undefined, fallback: string): string {
 }
 
 function invalid(message: string): SecureWidgetError {
-  return new SecureWidgetError('config-invalid', message, { fatal: true });
+  return new SecureWidgetError('config-invalid', message);
 }
 
 /**
@@ -130,16 +130,8 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
   const src = attributes.src ? acceptUrl(attributes.src, base, 'src') : null;
   const mode = choice(attributes.mode, ['bundle', 'iframe'], src && !bundleUrl ? 'iframe' : 'bundle');
 
-  let endpoint: URL | null = null;
-  if (attributes.tokenEndpoint?.trim()) {
-    try {
-      endpoint = new URL(attributes.tokenEndpoint.trim(), base);
-    } catch {
-      throw new SecureWidgetError('url-rejected', 'token-endpoint is not a valid URL.', { fatal: true });
-    }
-    // The page's own origin is as safe as the page itself; another origin must pass the URL policy.
-    if (endpoint.origin !== page.origin) endpoint = acceptUrl(endpoint.href, base, 'token-endpoint');
-  }
+  const endpointValue = attributes.tokenEndpoint?.trim();
+  const endpoint = endpointValue ? acceptUrl(endpointValue, base, 'token-endpoint', page.origin) : null;
 
   if (mode === 'iframe' && !src) throw invalid('Iframe mode needs src: the vendor\'s widget page.');
   const sandbox = (attributes.sandbox ?? DEFAULT_SANDBOX).trim().split(/\s+/).filter(Boolean);
@@ -150,16 +142,13 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
     sandbox.includes('allow-scripts') &&
     sandbox.includes('allow-same-origin')
   ) {
-    throw invalid('sandbox with allow-scripts and allow-same-origin is refused for a src on the page\'s own origin.');
+    throw invalid('A src on the page\'s own origin cannot have allow-scripts with allow-same-origin in its sandbox.');
   }
 
   const margin = positiveNumber(attributes.refreshMargin) ?? DEFAULT_MARGIN_SECONDS;
   const tokenAttribute = text(attributes.tokenAttribute, 'embed-token').toLowerCase();
   if (!TOKEN_ATTRIBUTE.test(tokenAttribute)) {
-    throw invalid(
-      `token-attribute "${tokenAttribute.slice(0, 64)}" cannot carry a token: use "token", a name ending in ` +
-        '"-token", or a "data-" name.',
-    );
+    throw invalid(`token-attribute "${tokenAttribute.slice(0, 64)}" must be token, *-token or data-*.`);
   }
 
   return {

@@ -9,7 +9,7 @@ import { SecureWidgetError } from './errors.js';
  */
 export type DevKeyUse = 'use' | 'ignore';
 
-const PRODUCTION = 'In production, give token-endpoint: your backend exchanges its secret for a short-lived token.';
+const PRODUCTION = 'In production, use token-endpoint.';
 
 /** `sk_…`, `rk_…`, anything saying "secret", a PEM, or a long random string like a server's access key. */
 export function looksSecret(key: string): boolean {
@@ -35,19 +35,16 @@ export function judgeDevKey(key: string, hostname: string, hasTokenSource: boole
   if (looksSecret(key)) {
     throw new SecureWidgetError(
       'secret-key',
-      `api-key looks like a secret key: remove it from the page, where anyone can read it. ${PRODUCTION}`,
-      { fatal: true },
+      `api-key looks like a secret key: remove it from the page. ${PRODUCTION}`,
     );
   }
   if (hasTokenSource) {
-    warnOnce('secure-widget: api-key is ignored, since a token source (token-endpoint or fetchToken) is set.');
+    warnOnce('secure-widget: api-key is ignored: token-endpoint or fetchToken is set.');
     return 'ignore';
   }
   if (isPublishable(key)) return 'use';
   if (!isLoopbackHost(hostname)) {
-    throw new SecureWidgetError('dev-key-remote', `api-key is for development on localhost only. ${PRODUCTION}`, {
-      fatal: true,
-    });
+    throw new SecureWidgetError('dev-key-remote', `api-key is for development on localhost only. ${PRODUCTION}`);
   }
   warnOnce(`secure-widget: api-key is for development only. ${PRODUCTION}`);
   return 'use';

@@ -18,8 +18,11 @@ export type SecureWidgetErrorCode =
   | 'reload-loop';
 
 export interface SecureWidgetErrorOptions {
-  /** No automatic retry: only `refresh()` or a configuration change tries again. */
-  fatal: boolean;
+  /**
+   * No automatic retry: only `refresh()` or a configuration change tries again. The default: a failure is fatal
+   * unless it is known to pass (a timeout, the network, a 5xx), so that nothing retries in a loop by omission.
+   */
+  fatal?: boolean;
   status?: number;
   /** Delay the server asked for (`Retry-After`), in ms. */
   retryAfter?: number;
@@ -37,10 +40,10 @@ export class SecureWidgetError extends Error {
   readonly status?: number;
   readonly retryAfter?: number;
 
-  constructor(code: SecureWidgetErrorCode, message: string, options: SecureWidgetErrorOptions) {
+  constructor(code: SecureWidgetErrorCode, message: string, options: SecureWidgetErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.fatal = options.fatal;
+    this.fatal = options.fatal ?? true;
     if (options.status !== undefined) this.status = options.status;
     if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
   }

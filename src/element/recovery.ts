@@ -349,5 +349,5 @@ function isExpired(loaded: Loaded | null, now: number): boolean {
 }
 
 function stopError(code: 'reload-loop' | 'token-expired', message: string): SecureWidgetError {
-  return new SecureWidgetError(code, message, { fatal: true });
+  return new SecureWidgetError(code, message);
 }

@@ -4,16 +4,17 @@ import { SecureWidgetError } from './errors.js';
 /**
  * The URL rule (protocol/url-rule.ts) for everything the element loads or talks to. Anything else (`javascript:`,
  * `data:`, `blob:`, `file:`, plain http to the network, junk) is refused before a single byte is loaded, because each
- * either runs attacker-chosen code or sends the token in clear text.
+ * either runs attacker-chosen code or sends the token in clear text. A URL on `ownOrigin` (the page's, for the token
+ * endpoint) is as safe as the page itself and only has to parse.
  */
-export function acceptUrl(value: string, base: string, what: string): URL {
+export function acceptUrl(value: string, base: string, what: string, ownOrigin?: string): URL {
   let url: URL;
   try {
     url = new URL(value, base);
   } catch {
-    throw new SecureWidgetError('url-rejected', `${what} is not a valid URL.`, { fatal: true });
+    throw new SecureWidgetError('url-rejected', `${what} is not a valid URL.`);
   }
-  const violation = urlRuleViolation(url);
-  if (violation) throw new SecureWidgetError('url-rejected', `${what} ${violation}.`, { fatal: true });
+  const violation = url.origin === ownOrigin ? null : urlRuleViolation(url);
+  if (violation) throw new SecureWidgetError('url-rejected', `${what} ${violation}.`);
   return url;
 }

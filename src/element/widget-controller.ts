@@ -97,9 +97,7 @@ export class WidgetController implements ReactiveController {
       if (typeof this.#host.fetchToken === 'function') session.useFetchToken(this.#host.fetchToken);
       return session;
     }
-    throw new SecureWidgetError('config-invalid', '<secure-widget> is not connected or not configured.', {
-      fatal: true,
-    });
+    throw new SecureWidgetError('config-invalid', '<secure-widget> is not connected or not configured.');
   }
 
   #start(inputs: readonly unknown[]): void {

@@ -327,7 +327,7 @@ function tokenTarget(
 }
 
 function notConfigured(message: string): SecureWidgetError {
-  return new SecureWidgetError('config-invalid', message, { fatal: true });
+  return new SecureWidgetError('config-invalid', message);
 }
 
 /** A widget's token source: its broker, the key it is shared under (null: not shared), and the function it calls. */

@@ -99,9 +99,7 @@ export class BundleEmbed implements Embed {
       this.#host.fail(
         new SecureWidgetError(
           'config-invalid',
-          'Bundle mode needs the vendor element inside <secure-widget>: a <template> or a plain element child.',
-          { fatal: true },
-        ),
+          'Bundle mode needs the vendor element in <secure-widget>, in a <template> or as a child.'),
         true,
       );
     };

@@ -35,9 +35,8 @@ function scriptUrl(url: URL): string {
     // The page's CSP lists which policies may exist: a configuration to fix, not a load that failed.
     throw new SecureWidgetError(
       'config-invalid',
-      'The page\'s Content-Security-Policy does not allow the "secure-widget" Trusted Types policy: add it to the ' +
-        'trusted-types directive (trusted-types secure-widget).',
-      { fatal: true, cause },
+      'The page\'s CSP does not allow the Trusted Types policy: add trusted-types secure-widget.',
+      { cause },
     );
   }
   return policy.createScriptURL(url.href) as string;
@@ -65,7 +64,7 @@ export function loadBundle(url: URL, options: BundleOptions): Promise<void> {
       bundles.delete(key);
       script.remove();
       const error = cause instanceof SecureWidgetError ? cause : null;
-      reject(error ?? new SecureWidgetError('bundle-load', message, { fatal: true, cause }));
+      reject(error ?? new SecureWidgetError('bundle-load', message, { cause }));
     };
     if (options.type === 'module') script.type = 'module';
     if (options.integrity) {
@@ -82,7 +81,7 @@ export function loadBundle(url: URL, options: BundleOptions): Promise<void> {
     try {
       (script as { src: unknown }).src = scriptUrl(url);
     } catch (cause) {
-      fail('The page\'s Trusted Types policy refused the widget bundle (allow the "secure-widget" policy).', cause);
+      fail('Trusted Types refused the widget bundle: allow the secure-widget policy.', cause);
       return;
     }
     document.head.append(script);

@@ -67,19 +67,19 @@ export function hookTarget(hook: () => ApplyToken | null | undefined, fallback: 
 export function configObject(vendor: Element, attribute: string, key: string): Record<string, unknown> {
   const name = vendor.getAttribute(attribute)?.trim() ?? '';
   const invalid = (why: string) =>
-    new SecureWidgetError('config-invalid', `The vendor element's ${attribute} ${why}`, { fatal: true });
+    new SecureWidgetError('config-invalid', `The vendor element's ${attribute} ${why}`);
   if (!/^[A-Za-z_$][\w$]{0,63}$/.test(name)) throw invalid('attribute must name a global config object.');
   let object = pageObject(name);
   if (!object) {
     if ((globalThis as Record<string, unknown>)[name] !== undefined) {
-      throw invalid(`names "${name}", which is not a plain object the page's script made.`);
+      throw invalid(`names "${name}", which is not a plain object.`);
     }
     object = {};
     (globalThis as Record<string, unknown>)[name] = object;
   }
   const descriptor = Object.getOwnPropertyDescriptor(object, key);
   if (descriptor && !('value' in descriptor && descriptor.writable)) {
-    throw invalid(`object "${name}" has "${key}" as an accessor or read-only property; it must be a plain value.`);
+    throw invalid(`object "${name}" has "${key}" as an accessor or read-only property.`);
   }
   return object;
 }

@@ -44,9 +44,7 @@ export class VendorSlot {
       adoptTemplateChildren(host);
       if (!template.content.firstElementChild) {
         if (!parsed) return null;
-        throw new SecureWidgetError('config-invalid', 'The <template> inside <secure-widget> has no element.', {
-          fatal: true,
-        });
+        throw new SecureWidgetError('config-invalid', 'The <template> inside <secure-widget> has no element.');
       }
       // Where the credential will go is checked now, before any request: a bad config object is a page to fix.
       target.read(template.content.firstElementChild);
@@ -117,9 +115,7 @@ export class VendorSlot {
   /** Replaces the vendor element with a fresh copy carrying the token: the reload of last resort. */
   restamp(token: string): void {
     if (this.#source instanceof HTMLTemplateElement) {
-      for (const node of this.#nodes) (node as ChildNode).remove();
-      this.#nodes = [];
-      this.#element = null;
+      this.clear();
       this.#stamp(token);
       return;
     }

@@ -253,7 +253,7 @@ export class TokenBroker {
     const failure =
       error instanceof SecureWidgetError
         ? error
-        : new SecureWidgetError('token-missing', 'fetchToken failed.', { fatal: true, cause: error });
+        : new SecureWidgetError('token-missing', 'fetchToken failed.', { cause: error });
     let retryAt: number | null = null;
     if (failure.fatal) {
       this.#enter({ name: 'failed', error: failure });

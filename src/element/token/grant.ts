@@ -44,28 +44,21 @@ interface Claims {
 /** Checks the shape of a token and reads its `exp`/`iat` without trusting them (they only drive scheduling). */
 function readClaims(token: unknown): { token: string; claims: Claims | null } {
   if (typeof token !== 'string' || token.trim() === '') {
-    throw new SecureWidgetError('token-missing', 'The token endpoint answered without a token.', { fatal: true });
+    throw new SecureWidgetError('token-missing', 'The token endpoint answered without a token.');
   }
   const value = token.trim();
   if (value.length > MAX_TOKEN_LENGTH) {
-    throw new SecureWidgetError('token-malformed', `The token is longer than ${MAX_TOKEN_LENGTH} characters.`, {
-      fatal: true,
-    });
+    throw new SecureWidgetError('token-malformed', `The token is longer than ${MAX_TOKEN_LENGTH} characters.`);
   }
   if (!TOKEN_CHARACTERS.test(value)) {
-    throw new SecureWidgetError('token-malformed', 'The token contains characters no token is made of.', {
-      fatal: true,
-    });
+    throw new SecureWidgetError('token-malformed', 'The token contains characters no token has.');
   }
   if (!JWS_COMPACT.test(value)) return { token: value, claims: null };
   let payload: Record<string, unknown>;
   try {
     payload = decodeJwt(value);
   } catch (cause) {
-    throw new SecureWidgetError('token-malformed', 'The token looks like a JWT but does not decode.', {
-      fatal: true,
-      cause,
-    });
+    throw new SecureWidgetError('token-malformed', 'The token looks like a JWT but does not decode.', { cause });
   }
   const exp = numericClaim(payload.exp, 'exp');
   const iat = numericClaim(payload.iat, 'iat');
@@ -75,7 +68,7 @@ function readClaims(token: unknown): { token: string; claims: Claims | null } {
 function numericClaim(value: unknown, name: string): number | null {
   if (value === undefined) return null;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  throw new SecureWidgetError('token-malformed', `The token's "${name}" claim is not a number.`, { fatal: true });
+  throw new SecureWidgetError('token-malformed', `The token's "${name}" claim is not a number.`);
 }
 
 /** Epoch ms from an `expiresAt` hint: epoch seconds (the common case), epoch ms, or an ISO date; null for junk. */
@@ -89,15 +82,14 @@ function hintTime(value: number | string): number | null {
 function expired(): SecureWidgetError {
   return new SecureWidgetError(
     'token-expired',
-    `The token has expired, or expires within ${MIN_REFRESH_DELAY / 1000} s: too soon to be used.`,
-    { fatal: true },
+    `The token has expired, or expires within ${MIN_REFRESH_DELAY / 1000} s.`,
   );
 }
 
 /** A JWT whose `exp` is not after its `iat` never had a life: no schedule can be built on it. */
 function checkLifetime(claims: Claims | null): void {
   if (claims?.exp != null && claims.iat != null && claims.exp <= claims.iat) {
-    throw new SecureWidgetError('token-malformed', 'The token\'s "exp" is not after its "iat".', { fatal: true });
+    throw new SecureWidgetError('token-malformed', 'The token\'s "exp" is not after its "iat".');
   }
 }
 

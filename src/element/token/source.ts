@@ -81,7 +81,7 @@ export function customLoader(fetchToken: CustomTokenFetcher, timeout = DEFAULT_T
     const receivedAt = Date.now();
     if (typeof result === 'string') return grantFromResponse(result, {}, { receivedAt, serverTime: null });
     if (result === null || typeof result !== 'object') {
-      throw new SecureWidgetError('token-missing', 'fetchToken resolved without a token.', { fatal: true });
+      throw new SecureWidgetError('token-missing', 'fetchToken resolved without a token.');
     }
     return grantFromResponse(result.token, result, { receivedAt, serverTime: null });
   };
@@ -130,8 +130,7 @@ function refuseForeignRedirect(response: Response, endpoint: string): void {
   void response.body?.cancel().catch(() => {});
   throw new SecureWidgetError(
     'url-rejected',
-    'The token endpoint redirected to another origin; a token is only taken from the endpoint\'s own origin.',
-    { fatal: true },
+    'The token endpoint redirected to another origin.',
   );
 }
 
@@ -180,9 +179,7 @@ async function readLimited(response: Response): Promise<string> {
 }
 
 function tooLarge(): SecureWidgetError {
-  return new SecureWidgetError('token-malformed', 'The token endpoint answered with a body too large to be a token.', {
-    fatal: true,
-  });
+  return new SecureWidgetError('token-malformed', 'The token endpoint\'s answer is too large for a token.');
 }
 
 type Json = Record<string, unknown>;
@@ -199,17 +196,13 @@ function parseBody(body: string, contentType: string): { token: unknown; hints: 
     throw new SecureWidgetError(
       'token-missing',
       `The token endpoint answered ${type || 'without a Content-Type'}, not JSON or text/plain.`,
-      { fatal: true },
     );
   }
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch (cause) {
-    throw new SecureWidgetError('token-missing', 'The token endpoint answered with invalid JSON.', {
-      fatal: true,
-      cause,
-    });
+    throw new SecureWidgetError('token-missing', 'The token endpoint answered with invalid JSON.', { cause });
   }
   for (const envelope of [json, isObject(json) ? json.data : undefined]) {
     if (!isObject(envelope)) continue;
@@ -225,5 +218,5 @@ function parseBody(body: string, contentType: string): { token: unknown; hints: 
       };
     }
   }
-  throw new SecureWidgetError('token-missing', 'The token endpoint answered without a token.', { fatal: true });
+  throw new SecureWidgetError('token-missing', 'The token endpoint answered without a token.');
 }
