@@ -15,14 +15,13 @@ import { build } from 'esbuild';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-// Budgets (docs/decisions.md, 25): the classic script and the frame meet issue 12's (14.8 and 1.5 KB). The all-in
-// module's 14.5 and the Lit-external element's 9 KB are not met: these hold today's sizes from growing. The element's
-// 9 KB assumed that Lit is about 5.5 KB of the all-in module; we build on ReactiveElement alone, so what the element
-// leaves out is the smaller share printed below, measured in this run.
+// Budgets (docs/decisions.md, 25): issue 12's for the all-in module, the classic script and the frame. Its 9 KB for
+// the Lit-external element assumed that Lit is about 5.5 KB of the all-in module; we build on ReactiveElement alone,
+// so the element leaves out only the share printed below, measured in this run, and its budget is its size today.
 const BUILDS = [
-  ['dist/secure-widget.js', 'all-in ES module', 14.8],
+  ['dist/secure-widget.js', 'all-in ES module', 14.5],
   ['dist/secure-widget.classic.js', 'classic script (IIFE)', 14.8],
-  ['dist/element.js', 'element, Lit and jose external', 12],
+  ['dist/element.js', 'element, Lit and jose external', 11.8],
   ['dist/frame.js', 'secure-widget/frame', 1.5],
 ];
 
@@ -59,7 +58,7 @@ for (const [file, what, budget] of BUILDS) {
 // already has.
 const external = await build({
   stdin: {
-    contents: "export { ReactiveElement, css } from '@lit/reactive-element'; export { decodeJwt } from 'jose';",
+    contents: "export { ReactiveElement, unsafeCSS } from '@lit/reactive-element'; export { decodeJwt } from 'jose';",
     resolveDir: ROOT,
   },
   bundle: true,

@@ -105,10 +105,8 @@ export class WidgetSession {
       this.#embed = embed;
       this.view = embed.frame;
     } else {
-      const { bundleUrl, script, expiryEvent, reloadGlobal } = config.bundle;
       const target = tokenTarget(config.bundle, this.#devKey !== null, () => host.element.applyToken);
-      const settings = { bundleUrl, script, expiryEvent, reloadGlobal, target };
-      this.#embed = new BundleEmbed(host.element, embedHost, settings, signal);
+      this.#embed = new BundleEmbed(host.element, embedHost, { ...config.bundle, target }, signal);
       this.view = null;
     }
     this.#subscribe();
@@ -117,8 +115,7 @@ export class WidgetSession {
       () => {
         this.#deadline.clear();
         this.#source?.unsubscribe();
-        const aborted = new DOMException('The widget was disconnected.', 'AbortError');
-        for (const waiter of this.#waiters.splice(0)) waiter.reject(aborted);
+        for (const waiter of this.#waiters.splice(0)) waiter.reject(disconnected());
       },
       { once: true },
     );
@@ -158,7 +155,7 @@ export class WidgetSession {
       this.#send({ type: 'fault', error: notConfigured('Set token-endpoint, fetchToken or embed-token.') });
       return;
     }
-    void this.#source.broker.request(this.#subscriber);
+    this.#source.broker.request(this.#subscriber);
   }
 
   stop(): void {
@@ -227,7 +224,7 @@ export class WidgetSession {
   }
 
   #call(input: RecoveryInput): Promise<void> {
-    if (this.#controller.signal.aborted) return Promise.reject(new DOMException('Disconnected.', 'AbortError'));
+    if (this.#controller.signal.aborted) return Promise.reject(disconnected());
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     this.#send(input);
     return done;
@@ -280,8 +277,8 @@ export class WidgetSession {
         this.#embed?.reload(token, reason).then(done, done);
       });
     },
-    askReplacement: (rejected) => void this.#source?.broker.replace(this.#subscriber, rejected),
-    askRefresh: () => void this.#source?.broker.refresh(this.#subscriber),
+    askReplacement: (rejected) => this.#source?.broker.replace(this.#subscriber, rejected),
+    askRefresh: () => this.#source?.broker.refresh(this.#subscriber),
     wakeSource: () => this.#source?.broker.wake(),
     settle: (error) => {
       for (const { resolve, reject } of this.#waiters.splice(0)) {
@@ -324,6 +321,11 @@ function tokenTarget(
     ? configTarget(configAttribute, devMode ? 'apiKey' : configKey)
     : attributeTarget(devMode ? 'api-key' : tokenAttribute);
   return devMode ? base : hookTarget(hook, base);
+}
+
+/** What a call in progress, or made after the end, rejects with: the caller's own AbortError, not a failure. */
+function disconnected(): DOMException {
+  return new DOMException('The widget was disconnected.', 'AbortError');
 }
 
 function notConfigured(message: string): SecureWidgetError {

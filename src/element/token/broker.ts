@@ -30,18 +30,15 @@ const MAX_RETRY_AFTER = 10 * 60_000;
 export type BrokerPhase =
   | { readonly name: 'idle' }
   | { readonly name: 'scheduled'; readonly at: number }
-  | {
-      readonly name: 'fetching';
-      readonly kind: 'first' | 'next';
-      readonly promise: Promise<TokenGrant>;
-      readonly controller: AbortController;
-    }
+  | { readonly name: 'fetching'; readonly kind: 'first' | 'next'; readonly controller: AbortController }
   | { readonly name: 'backoff'; readonly at: number; readonly error: SecureWidgetError }
   | { readonly name: 'failed'; readonly error: SecureWidgetError };
 
 /**
  * Shares one token, one in-flight request and one timer among every widget that uses the same source.
  * DOM-free: it only knows loaders, timers and subscribers, so its tests run with a fake clock and a fake loader.
+ * Its calls return nothing: every outcome, of a widget's own call or of a timer, reaches the subscribers the same way
+ * (`onToken`, `onError`), so there is one path to test and none to forget.
  */
 export class TokenBroker {
   #load: TokenLoader;
@@ -101,21 +98,21 @@ export class TokenBroker {
    * A token for `subscriber`: the one in hand while it is valid (delivered at once, even when its successor is due, so
    * a widget never waits on the network while a good token exists), else the next one.
    */
-  request(subscriber: TokenSubscriber): Promise<TokenGrant> {
+  request(subscriber: TokenSubscriber): void {
     const grant = this.grant;
     const phase = this.#phase;
     if (grant) {
       subscriber.onToken(grant, false);
-      if (this.#due(grant) && (phase.name === 'idle' || phase.name === 'scheduled')) this.#fetchQuietly();
-      return Promise.resolve(grant);
+      if (this.#due(grant) && (phase.name === 'idle' || phase.name === 'scheduled')) this.#fetch(null);
+      return;
     }
     // During a backoff a newcomer hears the failure and waits for the scheduled retry: 50 widgets connecting to a
     // failing endpoint follow one schedule instead of each asking at once. So does one right after a fatal failure.
     if (phase.name === 'backoff' || (phase.name === 'failed' && this.#tooSoon())) {
       subscriber.onError(phase.error, phase.name === 'backoff' ? phase.at : null);
-      return rejected(phase.error);
+      return;
     }
-    return this.#fetch(subscriber, 'first');
+    this.#fetch(subscriber, 'first');
   }
 
   /**
@@ -126,39 +123,35 @@ export class TokenBroker {
     if (this.#phase.name === 'fetching' || this.#subscribers.size === 0 || this.#tooSoon()) return;
     const grant = this.grant;
     if (grant && !this.#due(grant)) return;
-    this.#fetchQuietly();
+    this.#fetch(null);
   }
 
   /**
    * The vendor rejected `rejectedToken`: hand over the token already fetched ahead of expiry if there is one, so
    * recovery costs no round trip; fetch only when the token in hand is the rejected one.
    */
-  replace(subscriber: TokenSubscriber, rejectedToken: string | null): Promise<TokenGrant> {
+  replace(subscriber: TokenSubscriber, rejectedToken: string | null): void {
     const grant = this.grant;
     if (grant && grant.token !== rejectedToken) {
       subscriber.onToken(grant, false);
-      return Promise.resolve(grant);
+      return;
     }
     // A retry is scheduled already, or the last failure was fatal (only refresh(), a wake or a newcomer try again):
     // expiry events from many widgets must not bypass that.
     const phase = this.#phase;
-    if (phase.name === 'backoff' || phase.name === 'failed') return rejected(phase.error);
+    if (phase.name === 'backoff' || phase.name === 'failed') return;
     if (phase.name !== 'fetching' && this.#tooSoon()) {
       // A vendor rejecting the token it was just given would ask again at once: the floor makes that one request a
       // second (and reload-loop ends it after three).
-      let settle!: { resolve(grant: TokenGrant): void; reject(error: unknown): void };
-      const later = new Promise<TokenGrant>((resolve, reject) => (settle = { resolve, reject }));
-      later.catch(() => {});
-      const at = this.#attemptedAt + MIN_REFRESH_DELAY;
-      this.#enter({ name: 'scheduled', at }, () => this.#fetch(subscriber).then(settle.resolve, settle.reject));
-      return later;
+      this.#enter({ name: 'scheduled', at: this.#attemptedAt + MIN_REFRESH_DELAY }, subscriber);
+      return;
     }
-    return this.#fetch(subscriber);
+    this.#fetch(subscriber);
   }
 
   /** A new token now, whatever is in hand (joins a request already in flight). */
-  refresh(subscriber: TokenSubscriber): Promise<TokenGrant> {
-    return this.#fetch(subscriber);
+  refresh(subscriber: TokenSubscriber): void {
+    this.#fetch(subscriber);
   }
 
   /**
@@ -189,11 +182,14 @@ export class TokenBroker {
     this.#enter(this.#phase.name === 'failed' ? this.#phase : { name: 'idle' });
   }
 
-  /** Leaves the current phase (its timer or request ends with it) and enters `next`; a timed phase fetches at its end. */
-  #enter(next: BrokerPhase, fetch = () => this.#fetchQuietly()): void {
+  /**
+   * Leaves the current phase (its timer or request ends with it) and enters `next`; a timed phase fetches at its end,
+   * for `initiator` (the widget whose call it is) or for nobody in particular.
+   */
+  #enter(next: BrokerPhase, initiator: TokenSubscriber | null = null): void {
     this.#timer.clear();
     this.#phase = next;
-    if (next.name === 'scheduled' || next.name === 'backoff') this.#timer.set(next.at, fetch);
+    if (next.name === 'scheduled' || next.name === 'backoff') this.#timer.set(next.at, () => this.#fetch(initiator));
   }
 
   #margin(): number {
@@ -207,49 +203,39 @@ export class TokenBroker {
     return due !== null && due <= Date.now();
   }
 
-  /** A fetch nobody awaits (a timer, a wake): its outcome reaches the widgets as notifications. */
   /** A request started less than MIN_REFRESH_DELAY ago: a page firing `online` in a loop must not become a storm. */
   #tooSoon(): boolean {
     return Date.now() - this.#attemptedAt < MIN_REFRESH_DELAY;
   }
 
-  #fetchQuietly(): void {
-    this.#fetch(null).catch(() => {});
-  }
-
-  #fetch(initiator: TokenSubscriber | null, kind: 'first' | 'next' = 'next'): Promise<TokenGrant> {
-    if (this.#phase.name === 'fetching') return this.#phase.promise;
+  /** Starts the one request, or joins the one in flight; `initiator` is told the token was fetched for it. */
+  #fetch(initiator: TokenSubscriber | null, kind: 'first' | 'next' = 'next'): void {
+    if (this.#phase.name === 'fetching') return;
     this.#attemptedAt = Date.now();
     const controller = new AbortController();
-    const promise = this.#load(controller.signal).then(
+    this.#load(controller.signal).then(
       (grant) => this.#succeeded(controller, grant, initiator),
       (error: unknown) => this.#failedWith(controller, error),
     );
-    // The subscribers hear about failures; a caller that does not await the promise must not see an unhandled one.
-    promise.catch(() => {});
-    this.#enter({ name: 'fetching', kind, promise, controller });
-    return promise;
+    this.#enter({ name: 'fetching', kind, controller });
   }
 
-  #succeeded(controller: AbortController, grant: TokenGrant, initiator: TokenSubscriber | null): TokenGrant {
+  #succeeded(controller: AbortController, grant: TokenGrant, initiator: TokenSubscriber | null): void {
     // A loader that ignores its signal (a custom fetchToken) may still resolve after stop(): nobody wants it.
-    if (controller.signal.aborted) throw new DOMException('Aborted', 'AbortError');
+    if (controller.signal.aborted) return;
     this.#failures = 0;
     this.#grant = grant;
     this.#enter({ name: 'idle' });
     this.#schedule();
     const forWhom = initiator ?? this.#subscribers.values().next().value;
     for (const subscriber of [...this.#subscribers]) subscriber.onToken(grant, subscriber === forWhom);
-    return grant;
   }
 
-  #failedWith(controller: AbortController, error: unknown): never {
+  #failedWith(controller: AbortController, error: unknown): void {
     // Nobody is waiting for an aborted request: it is not a failure to report.
-    if (controller.signal.aborted || isAbortError(error)) {
-      // A fetchToken that rejected with an AbortError of its own: back to the schedule of the token in hand.
-      if (!controller.signal.aborted) this.#schedule();
-      throw error;
-    }
+    if (controller.signal.aborted) return;
+    // A fetchToken that rejected with an AbortError of its own: back to the schedule of the token in hand.
+    if (isAbortError(error)) return this.#schedule();
     const failure =
       error instanceof SecureWidgetError
         ? error
@@ -262,7 +248,6 @@ export class TokenBroker {
       this.#enter({ name: 'backoff', at: retryAt, error: failure });
     }
     for (const subscriber of [...this.#subscribers]) subscriber.onError(failure, retryAt);
-    throw failure;
   }
 
   /** Next token `margin` before expiry; a token that arrives already inside that window waits half what is left. */
@@ -288,11 +273,4 @@ export class TokenBroker {
     const jittered = MIN_REFRESH_DELAY + Math.random() * (ceiling - MIN_REFRESH_DELAY);
     return Math.max(jittered, Math.min(failure.retryAfter ?? 0, MAX_RETRY_AFTER));
   }
-}
-
-/** A settled promise for callers that must not start a request now; the outcome reaches them as notifications. */
-function rejected(error: SecureWidgetError): Promise<never> {
-  const waiting = Promise.reject(error);
-  waiting.catch(() => {});
-  return waiting;
 }
