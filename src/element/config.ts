@@ -148,7 +148,7 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
   const margin = positiveNumber(attributes.refreshMargin) ?? DEFAULT_MARGIN_SECONDS;
   const tokenAttribute = text(attributes.tokenAttribute, 'embed-token').toLowerCase();
   if (!TOKEN_ATTRIBUTE.test(tokenAttribute)) {
-    throw invalid(`token-attribute "${tokenAttribute.slice(0, 64)}" must be token, *-token or data-*.`);
+    throw invalid(`token-attribute "${tokenAttribute.slice(0, 64)}" must be "token", "*-token" or "data-*".`);
   }
 
   return {
