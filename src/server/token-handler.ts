@@ -1,6 +1,7 @@
 import { TokenIssueError } from './errors.js';
 import { createRateLimiter, type RateLimitOptions, type RateLimitVerdict } from './rate-limit.js';
 import { bodyExceeds, checkAllowedOrigins, judgeSite } from './request-guard.js';
+import { boundedCache, boundedStore } from './internal/bounded-store.js';
 import { checkSharedStore, isRateLimitVerdict, type SharedTokenStore } from './shared-store.js';
 import { createMemoryTokenCache, type TokenCache } from './token-cache.js';
 import { UserTokens, type IssuedToken, type TokenIssuer, type TokenIssuerResult } from './user-tokens.js';
@@ -111,17 +112,20 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
   if (typeof refreshMargin !== 'number' || !Number.isFinite(refreshMargin) || refreshMargin < 0) {
     throw new TypeError('createTokenHandler: options.refreshMargin must be a number of seconds, 0 or more');
   }
-  const store = options.store === undefined ? null : checkSharedStore(options.store);
+  // A custom cache or store is bounded (internal/bounded-store.ts): one that hangs is one that failed. The memory
+  // cache answers at once and needs no timer.
+  const store = options.store === undefined ? null : boundedStore(checkSharedStore(options.store));
   if (store !== null && options.cache !== undefined) {
     throw new TypeError(
       'createTokenHandler: pass options.store or options.cache, not both (the store brings the shared cache, and the ' +
         'handler keeps its memory cache in front of it)',
     );
   }
-  const cache = options.cache === false ? null : (options.cache ?? createMemoryTokenCache({ now: options.now }));
-  if (cache !== null && (typeof cache?.get !== 'function' || typeof cache?.set !== 'function')) {
+  const custom = options.cache;
+  if (custom !== undefined && custom !== false && !isTokenCache(custom)) {
     throw new TypeError('createTokenHandler: options.cache must have get(key) and set(key, entry) methods, or be false');
   }
+  const cache = custom === false ? null : custom ? boundedCache(custom) : createMemoryTokenCache({ now: options.now });
   if (options.rateLimit !== undefined && options.rateLimit !== false && typeof options.rateLimit !== 'object') {
     throw new TypeError('createTokenHandler: options.rateLimit must be {max, windowMs} or false');
   }
@@ -283,4 +287,9 @@ function defaultUserId(user: unknown): string | undefined {
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   }
   return undefined;
+}
+
+function isTokenCache(value: unknown): value is TokenCache {
+  const cache = value as Partial<TokenCache> | null;
+  return typeof cache?.get === 'function' && typeof cache.set === 'function';
 }

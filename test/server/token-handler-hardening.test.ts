@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { accessKeyExchange, createMemoryTokenCache, createTokenHandler, toNodeListener } from '../../src/server/index.js';
-import type { CachedToken, TokenCache, TokenHandlerOptions } from '../../src/server/index.js';
+import type { CachedToken, SharedTokenStore, TokenCache, TokenHandlerOptions } from '../../src/server/index.js';
+import { STORE_TIMEOUT_MS, boundedStore } from '../../src/server/internal/bounded-store.js';
 import { createReferenceVendor } from '../../demo/vendor/index.js';
 import { listen } from './loopback.js';
 
@@ -335,6 +336,33 @@ describe("caches each user's token, with one vendor call per user at a time", ()
     assert.ok(host.logs.every((line) => !line.includes('ECONNREFUSED')));
   });
 
+  it('a cache that never answers is a miss after 500 ms: the user still gets a token, and the log says so', async () => {
+    const hanging: TokenCache = { get: () => new Promise(() => {}), set: () => new Promise(() => {}) };
+    const host = await startHost({ cache: hanging });
+    const started = performance.now();
+    assert.equal((await ask(host)).status, 200);
+    const took = performance.now() - started;
+    assert.ok(took >= STORE_TIMEOUT_MS - 20 && took < STORE_TIMEOUT_MS * 3, `answered after ${Math.round(took)} ms`);
+    assert.ok(host.logs.some((line) => line.includes('cache-failed')));
+  });
+
+  it('a shared store that never answers: the instance answers on its own, on time, and says store-failed', async () => {
+    const never = () => new Promise<never>(() => {});
+    const store: SharedTokenStore = {
+      cache: { get: never, set: never },
+      rateLimit: { take: never },
+      singleFlight: { claim: never },
+    };
+    const host = await startHost({ store });
+    const started = performance.now();
+    const answer = await ask(host);
+    const took = performance.now() - started;
+    assert.equal(answer.status, 200);
+    // The rate limit and the cache read are asked in turn, each given STORE_TIMEOUT_MS; nothing waits for the rest.
+    assert.ok(took < STORE_TIMEOUT_MS * 4, `answered after ${Math.round(took)} ms`);
+    assert.ok(host.logs.some((line) => line.includes('store-failed')));
+  });
+
   it('a user without an id is a 500 that tells the developer to pass userId, never a shared token', async () => {
     const host = await startHost({}, () => ({ name: 'no id' }) as unknown as User);
     assertError(await ask(host), 500, 'internal');
@@ -429,5 +457,50 @@ describe('never lets a secret into a response, an error or a log', () => {
     } finally {
       Object.assign(console, original);
     }
+  });
+});
+
+describe('a bounded store', () => {
+  it('gives back a claim won after it stopped waiting, and bounds the release it hands out', async () => {
+    let released = 0;
+    let release!: () => Promise<void>;
+    const store = boundedStore(
+      {
+        cache: { get: async () => undefined, set: async () => {} },
+        singleFlight: {
+          claim: (_key, ttlMs) =>
+            new Promise((resolve) => {
+              release = async () => void (released += 1);
+              setTimeout(() => resolve(release), ttlMs);
+            }),
+        },
+      },
+      20,
+    );
+    await assert.rejects(store.singleFlight!.claim('u1', 60), { name: 'StoreTimeoutError' });
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    assert.equal(released, 1, 'the late claim was released');
+
+    const hangingRelease = boundedStore(
+      { cache: { get: async () => undefined, set: async () => {} }, singleFlight: { claim: async () => () => new Promise(() => {}) } },
+      20,
+    );
+    const got = await hangingRelease.singleFlight!.claim('u1', 1_000);
+    assert.equal(typeof got, 'function');
+    await assert.rejects(got!(), { name: 'StoreTimeoutError' });
+  });
+
+  it('passes answers, null claims and errors through as they are', async () => {
+    const entry = { token: 't', expiresAt: 2, issuedAt: 1 };
+    const failure = new Error('down');
+    const store = boundedStore({
+      cache: { get: () => entry, set: () => { throw failure; } },
+      rateLimit: { take: async () => ({ allowed: true }) },
+      singleFlight: { claim: async () => null },
+    });
+    assert.equal(await store.cache.get('u1'), entry);
+    await assert.rejects(Promise.resolve(store.cache.set('u1', entry)), failure);
+    assert.deepEqual(await store.rateLimit!.take('u1', { max: 1, windowMs: 1, now: 0 }), { allowed: true });
+    assert.equal(await store.singleFlight!.claim('u1', 10), null);
   });
 });
