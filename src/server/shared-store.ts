@@ -4,7 +4,7 @@
  * interfaces are here, in the core, so that the handler never needs `redis` (an optional peer) to run.
  */
 import type { RateLimitVerdict } from './rate-limit.js';
-import type { TokenCache } from './token-cache.js';
+import { isTokenCache, type TokenCache } from './token-cache.js';
 
 /**
  * A store shared by every instance. The handler keeps its own memory in front of it and behind it: tokens are read
@@ -19,6 +19,11 @@ export interface SharedTokenStore {
   readonly rateLimit?: SharedRateLimiter;
   /** One vendor call per user across all instances. Without it, one per user per instance. */
   readonly singleFlight?: SharedSingleFlight;
+  /**
+   * For a store that times its own calls out: the longest any one call may take, in ms (the Redis store: three
+   * commands, for a script that Redis lost). The handler then gives each call this long; without it, 500 ms.
+   */
+  readonly timeoutMs?: number;
 }
 
 export interface SharedRateLimiter {
@@ -44,11 +49,14 @@ export function checkSharedStore(value: unknown): SharedTokenStore {
   if (typeof value !== 'object' || value === null) {
     throw new TypeError(`${name} must be a shared store such as redisStore({ client }) from secure-widget/server/redis`);
   }
-  const { cache, rateLimit, singleFlight } = value as Record<string, unknown>;
+  const { cache, rateLimit, singleFlight, timeoutMs } = value as Record<string, unknown>;
   const has = (object: unknown, method: string): boolean =>
     typeof object === 'object' && object !== null && typeof (object as Record<string, unknown>)[method] === 'function';
-  if (!has(cache, 'get') || !has(cache, 'set')) {
+  if (!isTokenCache(cache)) {
     throw new TypeError(`${name}.cache must have get(key) and set(key, entry) methods`);
+  }
+  if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && (timeoutMs as number) > 0)) {
+    throw new TypeError(`${name}.timeoutMs must be a positive integer (milliseconds), or be left out`);
   }
   if (rateLimit !== undefined && !has(rateLimit, 'take')) {
     throw new TypeError(`${name}.rateLimit must have a take(key, limit) method, or be left out`);

@@ -20,6 +20,12 @@ export interface TokenCache {
   set(key: string, entry: CachedToken): void | Promise<void>;
 }
 
+/** Has the two methods of a `TokenCache` (what a store is made of is checked once, when the handler is made). */
+export function isTokenCache(value: unknown): value is TokenCache {
+  const cache = value as Partial<TokenCache> | null | undefined;
+  return typeof cache?.get === 'function' && typeof cache.set === 'function';
+}
+
 export interface MemoryTokenCacheOptions {
   /** Most users held at once; the least recently used goes first. Default 10,000. */
   maxEntries?: number;

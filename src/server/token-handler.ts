@@ -3,7 +3,7 @@ import { createRateLimiter, type RateLimitOptions, type RateLimitVerdict } from 
 import { bodyExceeds, checkAllowedOrigins, judgeSite } from './request-guard.js';
 import { boundedCache, boundedStore } from './internal/bounded-store.js';
 import { checkSharedStore, isRateLimitVerdict, type SharedTokenStore } from './shared-store.js';
-import { createMemoryTokenCache, type TokenCache } from './token-cache.js';
+import { createMemoryTokenCache, isTokenCache, type TokenCache } from './token-cache.js';
 import { UserTokens, type IssuedToken, type TokenIssuer, type TokenIssuerResult } from './user-tokens.js';
 
 export type { IssuedToken, TokenIssuer, TokenIssuerResult };
@@ -121,8 +121,9 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
         'handler keeps its memory cache in front of it)',
     );
   }
-  const custom = options.cache;
-  if (custom !== undefined && custom !== false && !isTokenCache(custom)) {
+  // undefined (and null, as before) is the memory cache; false is none.
+  const custom = options.cache ?? null;
+  if (custom !== null && custom !== false && !isTokenCache(custom)) {
     throw new TypeError('createTokenHandler: options.cache must have get(key) and set(key, entry) methods, or be false');
   }
   const cache = custom === false ? null : custom ? boundedCache(custom) : createMemoryTokenCache({ now: options.now });
@@ -287,9 +288,4 @@ function defaultUserId(user: unknown): string | undefined {
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   }
   return undefined;
-}
-
-function isTokenCache(value: unknown): value is TokenCache {
-  const cache = value as Partial<TokenCache> | null;
-  return typeof cache?.get === 'function' && typeof cache.set === 'function';
 }

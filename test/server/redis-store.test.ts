@@ -288,8 +288,23 @@ describe('the Redis store', { skip: missing, timeout: 60_000 }, () => {
             }),
           /options\.store\.singleFlight must have a claim/,
         ],
+        [
+          () =>
+            createTokenHandler({
+              authorize: () => 'u',
+              issue: async () => 't',
+              store: { ...redisStore({ client }), timeoutMs: -1 },
+            }),
+          /options\.store\.timeoutMs must be a positive integer/,
+        ],
       ];
       for (const [make, message] of cases) assert.throws(make, (error: unknown) => error instanceof TypeError && message.test(error.message));
+    });
+
+    it("says how long its longest call may take, so that the handler's bound never cuts a command short", () => {
+      // A script call that finds its script gone: EVALSHA, SCRIPT LOAD, EVALSHA.
+      assert.equal(redisStore({ client: clients[0]!, commandTimeoutMs: 1500 }).timeoutMs, 4500);
+      assert.equal(redisStore({ client: clients[0]! }).timeoutMs, 600);
     });
   });
 });

@@ -363,6 +363,13 @@ describe("caches each user's token, with one vendor call per user at a time", ()
     assert.ok(host.logs.some((line) => line.includes('store-failed')));
   });
 
+  it('cache: null is the memory cache, as cache left out is', async () => {
+    const host = await startHost({ cache: null as never });
+    const first = await ask(host);
+    assert.equal((await ask(host)).json.embedToken, first.json.embedToken);
+    assert.equal(vendorCalls, 1);
+  });
+
   it('a user without an id is a 500 that tells the developer to pass userId, never a shared token', async () => {
     const host = await startHost({}, () => ({ name: 'no id' }) as unknown as User);
     assertError(await ask(host), 500, 'internal');
@@ -488,6 +495,16 @@ describe('a bounded store', () => {
     const got = await hangingRelease.singleFlight!.claim('u1', 1_000);
     assert.equal(typeof got, 'function');
     await assert.rejects(got!(), { name: 'StoreTimeoutError' });
+  });
+
+  it("waits as long as a store that times itself out says its calls may take, not 500 ms", async () => {
+    const entry = { token: 't', expiresAt: 2, issuedAt: 1 };
+    const slow = (value: unknown, ms: number) => new Promise<never>((resolve) => setTimeout(() => resolve(value as never), ms));
+    const store = boundedStore({ cache: { get: () => slow(entry, STORE_TIMEOUT_MS + 150), set: async () => {} }, timeoutMs: 1_000 });
+    assert.equal(store.timeoutMs, 1_000);
+    assert.equal(await store.cache.get('u1'), entry);
+    const unsaid = boundedStore({ cache: { get: () => slow(entry, STORE_TIMEOUT_MS + 150), set: async () => {} } });
+    await assert.rejects(Promise.resolve(unsaid.cache.get('u1')), { name: 'StoreTimeoutError' });
   });
 
   it('passes answers, null claims and errors through as they are', async () => {

@@ -7,7 +7,7 @@
 import type { SharedTokenStore } from '../shared-store.js';
 import type { TokenCache } from '../token-cache.js';
 
-/** The Redis store times its own commands out at 200 ms; a remote KV answers in tens of ms. */
+/** For a store that does not say how long its calls may take: a remote KV answers in tens of ms. */
 export const STORE_TIMEOUT_MS = 500;
 
 class StoreTimeoutError extends Error {
@@ -39,9 +39,11 @@ export function boundedCache(cache: TokenCache, ms = STORE_TIMEOUT_MS): TokenCac
   };
 }
 
-export function boundedStore(store: SharedTokenStore, ms = STORE_TIMEOUT_MS): SharedTokenStore {
+/** `ms` defaults to the store's own `timeoutMs` when it times its calls out itself (the Redis store), else 500. */
+export function boundedStore(store: SharedTokenStore, ms = store.timeoutMs ?? STORE_TIMEOUT_MS): SharedTokenStore {
   const { rateLimit, singleFlight } = store;
   return {
+    timeoutMs: ms,
     cache: boundedCache(store.cache, ms),
     ...(rateLimit && { rateLimit: { take: (key, limit) => within(() => rateLimit.take(key, limit), ms) } }),
     ...(singleFlight && {

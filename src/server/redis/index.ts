@@ -155,7 +155,8 @@ export function redisStore(options: RedisStoreOptions): SharedTokenStore {
     },
   };
 
-  return { cache, rateLimit, singleFlight };
+  // The longest call: a script call that finds its script gone (EVALSHA, SCRIPT LOAD, EVALSHA), each command timed.
+  return { cache, rateLimit, singleFlight, timeoutMs: 3 * timeout };
 }
 
 /** An entry as `cache.set` wrote it, or undefined: another app's value, a half-written or a junk one is a miss. */
