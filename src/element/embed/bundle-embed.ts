@@ -96,12 +96,8 @@ export class BundleEmbed implements Embed {
     this.#signal.addEventListener('abort', () => observer.disconnect(), { once: true });
     const settle = () => {
       if (this.#slot || this.#signal.aborted || this.#lookForSlot(true)) return;
-      this.#host.fail(
-        new SecureWidgetError(
-          'config-invalid',
-          'Bundle mode needs the vendor element in <secure-widget>, in a <template> or as a child.'),
-        true,
-      );
+      const message = 'Bundle mode needs the vendor element in <secure-widget>, in a <template> or as a child.';
+      this.#host.fail(new SecureWidgetError('config-invalid', message), true);
     };
     if (document.readyState === 'loading') {
       document.addEventListener('DOMContentLoaded', settle, { once: true, signal: this.#signal });
