@@ -1,5 +1,26 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { demoBackend } from './demo/vite-plugin.js';
+
+/**
+ * Lit's browser build declares `class ReactiveElement extends HTMLElement` at module scope, so the bundles that carry
+ * it (the all-in module, the classic script) threw `HTMLElement is not defined` wherever a server renders the page
+ * (Next.js, Nuxt, SvelteKit and Angular import client modules on the server). Lit's own answer is its `node` build
+ * with a DOM shim, which the Lit-external element gets by resolution; a bundle cannot resolve twice, so it gets the
+ * same guard in one expression: on a server the class extends an empty class and is never defined (src/index.ts).
+ * The build fails if Lit's code stops matching, and test/node/server-import.test.ts imports every built entry in Node.
+ */
+function serverSafeReactiveElement(): Plugin {
+  const LIT_BASE = /[\\/]@lit[\\/]reactive-element[\\/]reactive-element\.js$/;
+  return {
+    name: 'server-safe-reactive-element',
+    transform(code, id) {
+      if (!LIT_BASE.test(id)) return null;
+      const guarded = code.replace(/\bextends HTMLElement\b/, 'extends (globalThis.HTMLElement ?? class {})');
+      if (guarded === code) this.error(`${id} no longer declares "extends HTMLElement": revisit this plugin.`);
+      return { code: guarded, map: null };
+    },
+  };
+}
 
 /**
  * Property names that only our own internal objects carry (the recovery state, its phases, a broker's handle): safe to
@@ -22,7 +43,7 @@ export default defineConfig(({ mode }) => ({
     // The demo page carries a server-rendered token: no browser or proxy may store it (Vite's default is no-cache).
     headers: { 'Cache-Control': 'no-store' },
   },
-  plugins: [demoBackend({ ttlSeconds: Number(process.env.DEMO_TOKEN_TTL) || 60 })],
+  plugins: [demoBackend({ ttlSeconds: Number(process.env.DEMO_TOKEN_TTL) || 60 }), serverSafeReactiveElement()],
   build: {
     target: 'es2022',
     // The all-in ES module and the classic script (an IIFE, for a CMS block's <script src> without type="module"):

@@ -15,13 +15,14 @@ import { build } from 'esbuild';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-// Budgets (docs/decisions.md, 25): issue 12's for the all-in module, the classic script and the frame. Its 9 KB for
+// Budgets (docs/decisions.md, 25 and 37): issue 12's for the classic script and the frame, 0.2 KB more than issue 12's
+// for the two element builds since they hold still under a server-rendering framework and preload a plain child's bundle. Its 9 KB for
 // the Lit-external element assumed that Lit is about 5.5 KB of the all-in module; we build on ReactiveElement alone,
 // so the element leaves out only the share printed below, measured in this run, and its budget is its size today.
 const BUILDS = [
-  ['dist/secure-widget.js', 'all-in ES module', 14.5],
+  ['dist/secure-widget.js', 'all-in ES module', 14.7],
   ['dist/secure-widget.classic.js', 'classic script (IIFE)', 14.8],
-  ['dist/element.js', 'element, Lit and jose external', 11.8],
+  ['dist/element.js', 'element, Lit and jose external', 12.0],
   ['dist/frame.js', 'secure-widget/frame', 1.5],
 ];
 
@@ -51,7 +52,9 @@ function line(name, what, code, budget) {
 
 let over = false;
 for (const [file, what, budget] of BUILDS) {
-  over ||= !line(file, what, readFileSync(path.join(ROOT, file)), budget);
+  // Every row is printed: `over ||= !line(…)` would skip the rows after the first over its budget.
+  const ok = line(file, what, readFileSync(path.join(ROOT, file)), budget);
+  over ||= !ok;
 }
 
 // What dist/element.js imports instead of bundling: the share of the all-in module that an app with Lit and jose

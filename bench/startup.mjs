@@ -2,13 +2,14 @@
 // Start-up in a real browser, against the BUILT library (dist/secure-widget.js): navigation start → the
 // `secure-widget-ready` event, with the host's token endpoint and the vendor bundle each answering 300 ms late, for
 //   (a) <secure-widget> with a <template> child: token and bundle load in parallel (goal: the delays cost ≤ 1.2 × 300 ms);
-//   (b) <secure-widget> with a plain vendor child: the token first, then the bundle, by design (~600 ms);
+//   (b) <secure-widget> with a plain vendor child: the bundle preloaded while the token loads, run once the token is on
+//       the child (the same goal);
 //   (c) the serial page the vendor's docs lead to, without the library: fetch the token, then inject the script.
 // Every case also runs without the delays. The budget (docs/benchmarks.md): "delay cost" = median over runs of
 // (ready − start of the first of the two delayed requests) with the delays, minus the same median without them.
 // The reference vendor (demo/vendor/) signs real tokens and serves its real widget bundle; two origins, as in
 // production: the page at http://localhost:PORT, the vendor at http://127.0.0.1:PORT/vendor/.
-// Run `npm run build && node --import tsx bench/startup.mjs`. Exits 1 when (a) misses its goal, 2 when the
+// Run `npm run build && node --import tsx bench/startup.mjs`. Exits 1 when (a) or (b) misses its goal, 2 when the
 // measurement itself failed (a timeout, an error event, too few runs, a delay that did not show). No token is printed.
 // CHROME_PATH picks the browser (default /usr/bin/chromium); SECURE_WIDGET_DIST another build's folder (default
 // dist/); STARTUP_DEBUG=1 prints each run's request and ready times.
@@ -23,7 +24,7 @@ import { chromiumArgs, chromiumPath } from '../test/support/chromium.mjs';
 import { readBuiltFiles } from './built-library.mjs';
 
 const DELAY_MS = 300;
-/** (a): two overlapping 300 ms waits cost 300 ms; serial ones 600 ms. The goal leaves 20 % for overhead. */
+/** (a), (b): two overlapping 300 ms waits cost 300 ms; serial ones 600 ms. The goal leaves 20 % for overhead. */
 const GOAL_MS = 1.2 * DELAY_MS;
 const ITERATIONS = 7;
 /** No-delay runs (every other round) give the overhead that "delay cost" subtracts; 4 keep the run under a minute. */
@@ -356,7 +357,7 @@ console.log(
     '  1st request → ready: per run, ready − start of the earlier of the token and bundle requests (Resource Timing);',
     '  delay cost: that median with the delays − without them (what the two delays cost: 300 ms if they overlap).',
     '  bundle asked: when the server saw the bundle request, after the token request.',
-    `  Goal for (a): delay cost ≤ ${GOAL_MS} ms (1.2 × ${DELAY_MS} ms). ` +
+    `  Goal for (a) and (b): delay cost ≤ ${GOAL_MS} ms (1.2 × ${DELAY_MS} ms). ` +
       `Total ${((performance.now() - started) / 1000).toFixed(1)} s.`,
   ].join('\n'),
 );
@@ -374,11 +375,11 @@ if (problems.length > 0) {
   console.error(`measurement failed: ${[...new Set(problems)].join('; ')}`);
   process.exit(2);
 }
-const template = rows.find((row) => row.kind === 'template');
-if (!(template.cost <= GOAL_MS)) {
+const missed = rows.filter((row) => (row.kind === 'template' || row.kind === 'plain') && !(row.cost <= GOAL_MS));
+for (const row of missed) {
   console.error(
-    `budget missed: (a) the two ${DELAY_MS} ms delays cost ${ms(template.cost)}, more than ${GOAL_MS} ms ` +
+    `budget missed: ${row.label}: the two ${DELAY_MS} ms delays cost ${ms(row.cost)}, more than ${GOAL_MS} ms ` +
       `(1.2 × ${DELAY_MS} ms): token and bundle do not load in parallel`,
   );
-  process.exit(1);
 }
+if (missed.length > 0) process.exit(1);

@@ -1,7 +1,8 @@
 import { SecureWidget } from './element/secure-widget.js';
 
 // Importing the library defines the element; a page that loads it twice (two bundles) keeps the first definition.
-SecureWidget.define();
+// A server (Node, Deno, Bun, workerd, a framework's server render) has no registry: there the import defines nothing.
+if (globalThis.customElements) SecureWidget.define();
 
 export { SecureWidget, WidgetStatus } from './element/secure-widget.js';
 export { SecureWidgetError, type SecureWidgetErrorCode } from './element/errors.js';

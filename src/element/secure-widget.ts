@@ -43,6 +43,11 @@ const PROPERTIES = {
 type PropertyName = keyof typeof PROPERTIES;
 /** Attributes read once and removed, since they carry a credential: a server-rendered token, a dev key. */
 const CONSUMED = ['embed-token', 'api-key'];
+/**
+ * The community protocol of server-rendered custom elements (Lit SSR, @lit/react): while the attribute is there the
+ * framework has not hydrated the markup, and the element changes nothing of it (docs/decisions.md).
+ */
+const DEFER_HYDRATION = 'defer-hydration';
 const RESTART_ON = (Object.keys(PROPERTIES) as PropertyName[]).filter((name) => PROPERTIES[name][1]);
 
 /**
@@ -56,7 +61,7 @@ const RESTART_ON = (Object.keys(PROPERTIES) as PropertyName[]).filter((name) => 
  * @fires secure-widget-ready - the vendor widget has its token and is rendered: `{ mode }`
  * @fires secure-widget-reload - the vendor widget was reloaded with a new token: `{ reason }`
  * @fires secure-widget-error - something failed: `{ code, message, fatal, status?, retryAt? }`
- * @slot - bundle mode: the vendor widget, as a `<template>` (stamped once the token is on it) or a plain element
+ * @slot - bundle mode: the vendor widget, as a plain element (its bundle runs once the token is on it) or a `<template>`
  * @slot loading - shown while `status` is `loading`
  * @slot error - shown while `status` is `error`
  * @csspart error - the built-in message shown when the `error` slot is empty
@@ -142,7 +147,7 @@ export class SecureWidget extends ReactiveElement {
   #view: HTMLElement | null = null;
 
   static override get observedAttributes(): string[] {
-    return [...super.observedAttributes, ...CONSUMED];
+    return [...super.observedAttributes, ...CONSUMED, DEFER_HYDRATION];
   }
 
   /** `loading`, `ready`, `refreshing` or `error`; reflected to the `status` attribute for styling. */
@@ -187,15 +192,32 @@ export class SecureWidget extends ReactiveElement {
   }
 
   override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
-    if (name === 'embed-token' || name === 'api-key') {
-      if (value === null) return;
-      // Read once and taken off the element: session-replay tools and DOM dumps record attributes.
-      this.removeAttribute(name);
-      if (name === 'embed-token') this.embedToken = value;
-      else this.apiKey = value;
+    if (name === DEFER_HYDRATION) {
+      if (value === null) this.#hydrate();
+      return;
+    }
+    if (CONSUMED.includes(name)) {
+      // Until hydration the framework's markup must stay as rendered: read it then (#hydrate).
+      if (value !== null && !this.hasAttribute(DEFER_HYDRATION)) this.#consume(name, value);
       return;
     }
     super.attributeChangedCallback(name, old, value);
+  }
+
+  /** Read once and taken off the element: session-replay tools and DOM dumps record attributes. */
+  #consume(name: string, value: string): void {
+    this.removeAttribute(name);
+    if (name === 'embed-token') this.embedToken = value;
+    else this.apiKey = value;
+  }
+
+  /** `defer-hydration` is gone: the framework has hydrated its markup, and the element may change it from now on. */
+  #hydrate(): void {
+    for (const name of CONSUMED) {
+      const value = this.getAttribute(name);
+      if (value !== null) this.#consume(name, value);
+    }
+    this.#controller.hydrated();
   }
 
   /** A new token now, then reload the vendor widget with it. Rejects with a SecureWidgetError (also dispatched). */

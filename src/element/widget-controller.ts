@@ -49,6 +49,7 @@ export class WidgetController implements ReactiveController {
   }
 
   hostConnected(): void {
+    if (this.#deferred) return;
     adoptTemplateChildren(this.#host);
     // A new connection starts in the next update, so that properties set right after insertion (el.fetchToken = …)
     // are seen.
@@ -62,10 +63,20 @@ export class WidgetController implements ReactiveController {
     });
   }
 
+  /** `defer-hydration` was removed: what connecting would have done, now. */
+  hydrated(): void {
+    if (this.#host.isConnected) this.hostConnected();
+  }
+
+  /** Server-rendered markup a framework has yet to hydrate: nothing starts, so nothing of it changes. */
+  get #deferred(): boolean {
+    return this.#host.hasAttribute('defer-hydration');
+  }
+
   /** Before each render: start, start over when an input changed, or hand a new fetchToken to the running session. */
   hostUpdate(): void {
     const host = this.#host;
-    if (!host.isConnected) return;
+    if (!host.isConnected || this.#deferred) return;
     const inputs = host.restartInputs;
     const started = this.#startedWith;
     if (!started || inputs.some((value, index) => value !== started[index])) {

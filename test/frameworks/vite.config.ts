@@ -20,16 +20,33 @@ export default defineConfig(({ mode }) => ({
     __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
   },
   // Vue's full build: the page's template is compiled in the browser, where `compilerOptions.isCustomElement` applies.
-  resolve: { alias: { vue: 'vue/dist/vue.esm-bundler.js' } },
+  resolve: {
+    alias: [
+      { find: /^vue$/, replacement: 'vue/dist/vue.esm-bundler.js' },
+      // secure-widget/react imports the element by its package name, as the published module does.
+      { find: /^secure-widget$/, replacement: here('../../src/index.ts') },
+    ],
+  },
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
   build: {
-    outDir: here('dist'),
-    emptyOutDir: true,
+    // Development builds beside the production ones: React prints hydration warnings only in its development build.
+    outDir: here(mode === 'development' ? 'dist/development' : 'dist'),
+    emptyOutDir: mode !== 'development',
     target: 'es2022',
     minify: false,
     sourcemap: true,
+    rolldownOptions: {
+      // secure-widget/react opens with 'use client' for server-component bundlers; a browser bundle has no use for it.
+      onwarn(warning, warn) {
+        if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
+      },
+    },
     lib: {
-      entry: { 'react-app': here('react-app.tsx'), 'vue-app': here('vue-app.ts') },
+      entry: {
+        'react-app': here('react-app.tsx'),
+        'react-ssr-app': here('react-ssr-app.tsx'),
+        'vue-app': here('vue-app.ts'),
+      },
       formats: ['es'],
       fileName: (_format, name) => `${name}.js`,
     },

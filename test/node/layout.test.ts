@@ -27,8 +27,9 @@ const RULES: Record<string, { parts: string[]; packages: RegExp }> = {
  */
 const FOLDER_PACKAGES: Record<string, RegExp> = {
   [path.join('server', 'redis')]: /^(redis|@redis\/client)$/,
-  // Type-only entries (`secure-widget/react`, `secure-widget/vue`): they augment the framework's own types.
-  [path.join('element', 'frameworks')]: /^(react|vue)$/,
+  // The framework entries (`secure-widget/react`, `secure-widget/vue`): they augment the framework's own types, and
+  // the React component wraps the element, imported by its package name so that an app holds one copy of it.
+  [path.join('element', 'frameworks')]: /^(react|vue|@lit\/react|secure-widget)$/,
 };
 
 function folderAllows(name: string, specifier: string): boolean {

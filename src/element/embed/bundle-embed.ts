@@ -1,6 +1,6 @@
 import { SecureWidgetError } from '../errors.js';
 import type { ReloadReason } from '../recovery.js';
-import { loadBundle, type BundleOptions } from './bundle.js';
+import { loadBundle, preloadBundle, type BundleOptions } from './bundle.js';
 import type { TokenTarget } from './token-target.js';
 import type { Embed, EmbedHost } from './embed.js';
 import { VendorSlot } from './vendor-element.js';
@@ -16,9 +16,9 @@ export interface BundleConfig {
 }
 
 /**
- * Bundle mode (docs/design.md, "Rendering"): the vendor script renders into the light DOM. A `<template>` is stamped
- * only once the token is on its element, while the script downloads in parallel with the token request; a plain child
- * gets the token in place and the script after it.
+ * Bundle mode (docs/design.md, "Rendering"): the vendor script renders into the light DOM. Its download runs in
+ * parallel with the token request, and it runs only once the token is on the vendor element: a `<template>` is stamped
+ * then; a plain child gets the token in place, and the preloaded script after it.
  */
 export class BundleEmbed implements Embed {
   readonly #element: HTMLElement;
@@ -121,9 +121,12 @@ export class BundleEmbed implements Embed {
   }
 
   #onSlot(): void {
-    // Template: the script downloads while the token is fetched. A plain child is live already: its script must
-    // not run before the token is on it, so it loads in #whenLoaded.
+    // Template: the script downloads and runs while the token is fetched (its element does not exist yet). A plain
+    // child is live already: its script must not run before the token is on it, so it is only preloaded now and runs
+    // in #whenLoaded.
+    const { bundleUrl, script } = this.#config;
     if (this.#slot!.fromTemplate) this.#bundle = this.#loadBundle();
+    else if (bundleUrl && this.#pendingToken === null) preloadBundle(bundleUrl, script);
     if (this.#pendingToken !== null) {
       const token = this.#pendingToken;
       this.#pendingToken = null;

@@ -48,18 +48,46 @@ function pageNonce(): string | null {
   return script?.nonce || script?.getAttribute('nonce') || null;
 }
 
+/** Whether the page runs or fetches the script already: loaded by us, or by a `<script src>` of its own. */
+function known(url: URL): boolean {
+  return bundles.has(url.href) || [...document.scripts].some((script) => script.src === url.href);
+}
+
+/**
+ * The request's integrity, CORS mode and nonce, the same on the script and on its preload (where they differ, the
+ * browser downloads the script twice). Subresource Integrity needs a CORS response; no cookies go to the vendor's CDN.
+ */
+function requestFor<T extends HTMLScriptElement | HTMLLinkElement>(element: T, options: BundleOptions): T {
+  if (options.integrity) Object.assign(element, { integrity: options.integrity, crossOrigin: 'anonymous' });
+  const nonce = options.nonce ?? pageNonce();
+  if (nonce) element.nonce = nonce;
+  return element;
+}
+
+/**
+ * Fetches a vendor script without running it, so that the download overlaps the token request where the script must
+ * not run yet (a plain vendor child has no token until the token arrives): `loadBundle` later runs it from the preload.
+ */
+export function preloadBundle(url: URL, options: BundleOptions): void {
+  if (known(url)) return;
+  const link = requestFor(document.createElement('link'), options);
+  // A module script is fetched in CORS mode whatever its attributes: modulepreload matches it, preload does not.
+  if (options.type === 'module') link.rel = 'modulepreload';
+  else Object.assign(link, { rel: 'preload', as: 'script' });
+  link.href = url.href;
+  document.head.append(link);
+}
+
 /**
  * Loads a vendor script once per page, however many widgets ask for it. A script the page included itself counts
  * as loaded. A failed load is forgotten, so that `refresh()` can try again.
  */
 export function loadBundle(url: URL, options: BundleOptions): Promise<void> {
   const key = url.href;
-  const known = bundles.get(key);
-  if (known) return known;
-  if ([...document.scripts].some((script) => script.src === key)) return Promise.resolve();
+  if (known(url)) return bundles.get(key) ?? Promise.resolve();
 
   const loading = new Promise<void>((resolve, reject) => {
-    const script = document.createElement('script');
+    const script = requestFor(document.createElement('script'), options);
     const fail = (message: string, cause?: unknown) => {
       bundles.delete(key);
       script.remove();
@@ -67,13 +95,6 @@ export function loadBundle(url: URL, options: BundleOptions): Promise<void> {
       reject(error ?? new SecureWidgetError('bundle-load', message, { cause }));
     };
     if (options.type === 'module') script.type = 'module';
-    if (options.integrity) {
-      script.integrity = options.integrity;
-      // Subresource Integrity needs a CORS response; no cookies go to the vendor's CDN.
-      script.crossOrigin = 'anonymous';
-    }
-    const nonce = options.nonce ?? pageNonce();
-    if (nonce) script.nonce = nonce;
     script.addEventListener('load', () => resolve(), { once: true });
     script.addEventListener('error', () => fail(`The widget bundle could not be loaded from ${url.origin}.`), {
       once: true,
