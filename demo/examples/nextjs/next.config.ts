@@ -1,0 +1,10 @@
+import type { NextConfig } from 'next';
+
+const nextConfig: NextConfig = {
+  // This folder is its own app (its own lockfile), also inside the secure-widget repository: without these, Next.js
+  // takes the repository's root for the app's and warns about two lockfiles.
+  turbopack: { root: import.meta.dirname },
+  outputFileTracingRoot: import.meta.dirname,
+};
+
+export default nextConfig;
