@@ -76,7 +76,9 @@ describe('config-key: the token goes into the config object the vendor element n
   });
 
   const badTargets: [string, string, () => void][] = [
-    ['settings names a host object', 'config-key="qvToken"', () => undefined],
+    ...['location', 'CSS', 'JSON', 'Math', 'Reflect', 'Intl', 'console', 'WebAssembly'].map(
+      (name): [string, string, () => void] => [`settings names a host object: ${name}`, 'config-key="qvToken"', () => undefined],
+    ),
     ['the key is __proto__', 'config-key="__proto__"', () => globalConfig('qvBad', {})],
     ['the key is constructor', 'config-key="constructor"', () => globalConfig('qvBad', {})],
     ['the key is toString', 'config-key="toString"', () => globalConfig('qvBad', {})],
@@ -93,13 +95,15 @@ describe('config-key: the token goes into the config object the vendor element n
     it(`${what}: config-invalid before any request`, async () => {
       setUp();
       const scope = await testScope();
-      const settings = what.startsWith('settings names') ? 'location' : 'qvBad';
+      const settings = what.startsWith('settings names') ? what.split(': ')[1]! : 'qvBad';
       const target = widget(`token-endpoint="${scope.endpoint}" ${attributes}`, settings);
       const error = (await nextEvent(target, 'secure-widget-error')).detail;
       expect(error).to.include({ code: 'config-invalid', fatal: true });
       await pause(50);
       expect(await scope.calls()).to.equal(0);
       expect(({} as Record<string, unknown>).qvToken).to.equal(undefined);
+      const written = Object.getOwnPropertyDescriptor((globalThis as unknown as Record<string, object>)[settings] ?? {}, 'qvToken');
+      expect(typeof written?.value === 'string' && /^eyJ/.test(written.value), `a token in ${settings}.qvToken`).to.equal(false);
     });
   }
 });

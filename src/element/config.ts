@@ -84,6 +84,17 @@ function cssLength(value: string | number | null | undefined): string | null {
 
 export const DEFAULT_MARGIN_SECONDS = 60;
 const CREDENTIALS: readonly RequestCredentials[] = ['same-origin', 'include', 'omit'];
+/** The referrer policies (W3C Referrer Policy §3): anything else would reach the frame as "", the page's own policy. */
+const REFERRER_POLICIES: readonly ReferrerPolicy[] = [
+  'no-referrer',
+  'no-referrer-when-downgrade',
+  'same-origin',
+  'origin',
+  'strict-origin',
+  'origin-when-cross-origin',
+  'strict-origin-when-cross-origin',
+  'unsafe-url',
+];
 
 /**
  * What `token-attribute` may be: `token`, a name ending in `-token` (`embed-token`, `access-token`) or a `data-*`
@@ -175,9 +186,7 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
       sandbox: sandbox.join(' '),
       allow: attributes.allow?.trim() || null,
       title: text(attributes.title, 'Embedded widget'),
-      // The frame's own referrerPolicy reflects only the values the platform knows; junk there reads as "" (the
-      // default policy), so the platform is the allow-list.
-      referrerPolicy: text(attributes.referrerPolicy, 'strict-origin-when-cross-origin'),
+      referrerPolicy: choice(attributes.referrerPolicy, REFERRER_POLICIES, 'strict-origin-when-cross-origin'),
       height: cssLength(attributes.height),
       width: cssLength(attributes.width),
     },
