@@ -2,7 +2,7 @@
 // Event props and an inline fetchToken are functions, which a Server Component cannot pass: they live in a Client
 // Component. SecureWidget renders on the server too (the tag, its attributes and the vendor's child) and starts in
 // the browser once hydrated.
-import { useCallback, useState } from 'react';
+import { useState } from 'react';
 import type { HTMLAttributes } from 'react';
 import { SecureWidget } from 'secure-widget/react';
 
@@ -29,19 +29,6 @@ export function Widgets({ embedToken, tokenEndpoint, bundleUrl }: Props) {
   const [customStatus, setCustomStatus] = useState('loading');
   const [customSources, setCustomSources] = useState<string[]>([]);
   const [fetchTokenCalls, setFetchTokenCalls] = useState(0);
-
-  // Your own way to get a token (an SDK, a GraphQL call…): here, the same endpoint through fetch. useCallback keeps
-  // it one function across renders (a new function would be another token source, and the widget would start over).
-  const fetchToken = useCallback(
-    async (signal: AbortSignal) => {
-      setFetchTokenCalls((calls) => calls + 1);
-      const response = await fetch(tokenEndpoint, { signal, headers: { Accept: 'application/json' } });
-      if (!response.ok) throw new Error(`token endpoint: HTTP ${response.status}`);
-      const { embedToken: token, expiresAt } = (await response.json()) as { embedToken: string; expiresAt?: number };
-      return { token, expiresAt };
-    },
-    [tokenEndpoint],
-  );
 
   return (
     <>
@@ -72,7 +59,15 @@ export function Widgets({ embedToken, tokenEndpoint, bundleUrl }: Props) {
         </p>
         <SecureWidget
           id="fetch-token-widget"
-          fetchToken={fetchToken}
+          // Your own way to get a token (an SDK, a GraphQL call…): here, the same endpoint through fetch. Inline is
+          // fine: a new function on each render is used for the next fetch, and the token in hand stays.
+          fetchToken={async (signal) => {
+            setFetchTokenCalls((calls) => calls + 1);
+            const response = await fetch(tokenEndpoint, { signal, headers: { Accept: 'application/json' } });
+            if (!response.ok) throw new Error(`token endpoint: HTTP ${response.status}`);
+            const body = (await response.json()) as { embedToken: string; expiresAt?: number };
+            return { token: body.embedToken, expiresAt: body.expiresAt };
+          }}
           bundleUrl={bundleUrl}
           embedToken={embedToken ?? undefined}
           onReady={() => setCustomStatus('ready')}
