@@ -1,6 +1,7 @@
 import type { BundleOptions } from './embed/bundle.js';
 import { SecureWidgetError } from './errors.js';
 import { positiveNumber } from './positive-number.js';
+import type { AttributeProperty } from './properties.js';
 import { acceptUrl } from './url-policy.js';
 
 export type WidgetMode = 'bundle' | 'iframe';
@@ -46,32 +47,20 @@ export interface FrameConfig {
   width: string | null;
 }
 
-export interface WidgetAttributes {
-  mode?: string | null;
-  tokenEndpoint?: string | null;
-  tokenCredentials?: string | null;
-  tokenScope?: string | null;
-  tokenKey?: string | null;
-  refreshMargin?: number | string | null;
-  bundleUrl?: string | null;
-  bundleType?: string | null;
-  integrity?: string | null;
-  /** The built-in `nonce` property: browsers hide the attribute's value once the element is connected. */
+/** The properties a script may also set as numbers (`el.refreshMargin = 30`, `el.height = 300`). */
+type NumericProperty = 'refreshMargin' | 'height' | 'width';
+
+/**
+ * What the config reader takes: every property markup can set (properties.ts), as loosely as markup gives it (junk
+ * becomes the default here), and the element's built-in `nonce` (browsers hide the attribute's value once the element
+ * is connected) and `title` (in iframe mode, the frame's accessible name).
+ */
+export type WidgetAttributes = {
+  [Name in AttributeProperty]?: Name extends NumericProperty ? string | number | null : string | null;
+} & {
   nonce?: string | null;
-  src?: string | null;
-  tokenAttribute?: string | null;
-  configKey?: string | null;
-  configAttribute?: string | null;
-  expiryEvent?: string | null;
-  reloadGlobal?: string | null;
-  sandbox?: string | null;
-  allow?: string | null;
-  /** The built-in `title`: in iframe mode, the frame's accessible name. */
   title?: string | null;
-  referrerPolicy?: string | null;
-  height?: string | number | null;
-  width?: string | number | null;
-}
+};
 
 export const DEFAULT_SANDBOX = 'allow-scripts allow-same-origin allow-forms allow-popups';
 

@@ -4,51 +4,11 @@ import { WidgetStatus } from './status.js';
 import type { ApplyToken } from './embed/token-target.js';
 import type { CustomTokenFetcher } from './token/source.js';
 import { WidgetController } from './widget-controller.js';
+import { CONSUMED_ATTRIBUTES, DEFER_HYDRATION, KEPT_ON_CHANGE, PROPERTIES, type PropertyName } from './properties.js';
 
 export { WidgetStatus } from './status.js';
 
-/**
- * The reactive properties, in one table: the attribute each reflects from (`0` for none, `1` for the property's own
- * name), and whether a change starts the widget over (another token source or another embedding: `R`).
- */
-const R = true;
-const PROPERTIES = {
-  tokenEndpoint: ['token-endpoint', R],
-  tokenCredentials: ['token-credentials', R],
-  tokenScope: ['token-scope', R],
-  tokenKey: ['token-key', R],
-  mode: [1, R],
-  bundleUrl: ['bundle-url', R],
-  bundleType: ['bundle-type', R],
-  integrity: [1],
-  src: [1, R],
-  tokenAttribute: ['token-attribute', R],
-  expiryEvent: ['expiry-event', R],
-  reloadGlobal: ['reload-global', R],
-  configKey: ['config-key', R],
-  configAttribute: ['config-attribute', R],
-  refreshMargin: ['refresh-margin'],
-  // A new function does not start over (a framework passes a new closure on every render), but a function where
-  // there was none, or none where there was one, is another token source.
-  fetchToken: [0],
-  // Read at each use: a framework may pass a new function on every render.
-  applyToken: [0],
-  sandbox: [1, R],
-  allow: [1, R],
-  referrerPolicy: ['referrerpolicy', R],
-  height: [1, R],
-  width: [1, R],
-} as const satisfies Record<string, readonly [string | 0 | 1, true?]>;
-
-type PropertyName = keyof typeof PROPERTIES;
-/** Attributes read once and removed, since they carry a credential: a server-rendered token, a dev key. */
-const CONSUMED = ['embed-token', 'api-key'];
-/**
- * The community protocol of server-rendered custom elements (Lit SSR, @lit/react): while the attribute is there the
- * framework has not hydrated the markup, and the element changes nothing of it (docs/decisions.md).
- */
-const DEFER_HYDRATION = 'defer-hydration';
-const RESTART_ON = (Object.keys(PROPERTIES) as PropertyName[]).filter((name) => PROPERTIES[name][1]);
+const RESTART_ON = (Object.keys(PROPERTIES) as PropertyName[]).filter((name) => !KEPT_ON_CHANGE.includes(name));
 
 /**
  * Embeds a third-party widget that needs a short-lived token: fetches the token from the page's own backend, hands it
@@ -76,10 +36,7 @@ export class SecureWidget extends ReactiveElement {
 
   // Declared here rather than with decorators: the same metadata, without the decorator helpers in the bundle.
   static override properties = Object.fromEntries(
-    Object.entries(PROPERTIES).map(([name, [attribute]]): [string, PropertyDeclaration] => [
-      name,
-      { attribute: attribute === 0 ? false : attribute === 1 ? name : attribute },
-    ]),
+    Object.entries(PROPERTIES).map(([name, attribute]): [string, PropertyDeclaration] => [name, { attribute }]),
   );
 
   /** URL of the host backend's token endpoint (GET, JSON or text/plain). Relative URLs are the page's own origin. */
@@ -147,7 +104,7 @@ export class SecureWidget extends ReactiveElement {
   #view: HTMLElement | null = null;
 
   static override get observedAttributes(): string[] {
-    return [...super.observedAttributes, ...CONSUMED, DEFER_HYDRATION];
+    return [...super.observedAttributes, ...CONSUMED_ATTRIBUTES, DEFER_HYDRATION];
   }
 
   /** `loading`, `ready`, `refreshing` or `error`; reflected to the `status` attribute for styling. */
@@ -196,7 +153,7 @@ export class SecureWidget extends ReactiveElement {
       if (value === null) this.#hydrate();
       return;
     }
-    if (CONSUMED.includes(name)) {
+    if ((CONSUMED_ATTRIBUTES as readonly string[]).includes(name)) {
       // Until hydration the framework's markup must stay as rendered: read it then (#hydrate).
       if (value !== null && !this.hasAttribute(DEFER_HYDRATION)) this.#consume(name, value);
       return;
@@ -213,7 +170,7 @@ export class SecureWidget extends ReactiveElement {
 
   /** `defer-hydration` is gone: the framework has hydrated its markup, and the element may change it from now on. */
   #hydrate(): void {
-    for (const name of CONSUMED) {
+    for (const name of CONSUMED_ATTRIBUTES) {
       const value = this.getAttribute(name);
       if (value !== null) this.#consume(name, value);
     }

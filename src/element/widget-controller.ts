@@ -2,6 +2,7 @@ import type { ReactiveController, ReactiveControllerHost } from '@lit/reactive-e
 import type { WidgetAttributes } from './config.js';
 import { adoptTemplateChildren } from './embed/vendor-element.js';
 import { SecureWidgetError } from './errors.js';
+import { DEFER_HYDRATION } from './properties.js';
 import type { SecureWidgetEventMap } from './events.js';
 import { WidgetStatus } from './status.js';
 import type { CustomTokenFetcher } from './token/source.js';
@@ -70,7 +71,7 @@ export class WidgetController implements ReactiveController {
 
   /** Server-rendered markup a framework has yet to hydrate: nothing starts, so nothing of it changes. */
   get #deferred(): boolean {
-    return this.#host.hasAttribute('defer-hydration');
+    return this.#host.hasAttribute(DEFER_HYDRATION);
   }
 
   /** Before each render: start, start over when an input changed, or hand a new fetchToken to the running session. */

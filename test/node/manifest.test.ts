@@ -35,16 +35,30 @@ function readmeColumn(header: string): Set<string> {
   return names;
 }
 
-/** The keys of `SecureWidgetAttributes` (src/element/attributes.ts), which the React and Vue types are built from. */
+/**
+ * The keys of `SecureWidgetAttributes` (src/element/attributes.ts), which the React and Vue types are built from: a
+ * mapped type over the table of properties, so the compiler is asked for them.
+ */
 function typedAttributes(): Set<string> {
   const file = path.join(ROOT, 'src/element/attributes.ts');
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
-  const declaration = source.statements.find(
-    (statement): statement is ts.InterfaceDeclaration =>
-      ts.isInterfaceDeclaration(statement) && statement.name.text === 'SecureWidgetAttributes',
+  const program = ts.createProgram([file], {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
+    strict: true,
+    skipLibCheck: true,
+    noEmit: true,
+  });
+  const checker = program.getTypeChecker();
+  const source = program.getSourceFile(file)!;
+  const alias = source.statements.find(
+    (statement): statement is ts.TypeAliasDeclaration =>
+      ts.isTypeAliasDeclaration(statement) && statement.name.text === 'SecureWidgetAttributes',
   );
-  assert.ok(declaration, 'src/element/attributes.ts declares SecureWidgetAttributes');
-  return new Set(declaration.members.map((member) => (member.name as ts.Identifier | ts.StringLiteral).text));
+  assert.ok(alias, 'src/element/attributes.ts declares SecureWidgetAttributes');
+  const type = checker.getTypeAtLocation(alias.name);
+  return new Set(checker.getPropertiesOfType(type).map((property) => property.name));
 }
 
 describe('custom-elements.json, README and the framework types agree', () => {

@@ -8,38 +8,14 @@
  */
 import type { EmitFn, EmitsToProps, HTMLAttributes, PublicProps } from 'vue';
 import type { SecureWidgetEventMap } from '../events.js';
+import type { PropertyName } from '../properties.js';
 import type { SecureWidget } from '../secure-widget.js';
 
-/** The element's properties a template may bind; Vue camelizes `token-endpoint` to `tokenEndpoint`. */
-export type SecureWidgetVueProps = Partial<
-  Pick<
-    SecureWidget,
-    | 'tokenEndpoint'
-    | 'tokenCredentials'
-    | 'tokenScope'
-    | 'tokenKey'
-    | 'embedToken'
-    | 'apiKey'
-    | 'mode'
-    | 'bundleUrl'
-    | 'bundleType'
-    | 'integrity'
-    | 'tokenAttribute'
-    | 'expiryEvent'
-    | 'reloadGlobal'
-    | 'configKey'
-    | 'configAttribute'
-    | 'refreshMargin'
-    | 'fetchToken'
-    | 'applyToken'
-    | 'src'
-    | 'sandbox'
-    | 'allow'
-    | 'referrerPolicy'
-    | 'height'
-    | 'width'
-  >
-> & { nonce?: string | null };
+/** The element's properties a template may bind (properties.ts); Vue camelizes `token-endpoint` to `tokenEndpoint`. */
+export type SecureWidgetVueProps = Partial<Pick<SecureWidget, PropertyName | 'embedToken' | 'apiKey'>> & {
+  nonce?: string | null;
+  'defer-hydration'?: string | boolean | null;
+};
 
 /** The element's events as Vue emits: `@secure-widget-ready="(event) => event.detail.mode"`. */
 type SecureWidgetVueEmits = { [Type in keyof SecureWidgetEventMap]: (event: SecureWidgetEventMap[Type]) => void };
