@@ -3,85 +3,24 @@
  * element: an attribute or an event added to one and not the other fails here.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, it } from 'node:test';
-import ts from 'typescript';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-interface Manifest {
-  modules: { declarations?: { tagName?: string; attributes?: { name: string }[]; events?: { name: string }[] }[] }[];
-}
-
-function manifest(): Manifest {
-  execFileSync(path.join(ROOT, 'node_modules/.bin/cem'), ['analyze', '--quiet'], { cwd: ROOT });
-  return JSON.parse(readFileSync(path.join(ROOT, 'custom-elements.json'), 'utf8')) as Manifest;
-}
-
-/** The backticked names in the first column of the README table whose header starts with `header`. */
-function readmeColumn(header: string): Set<string> {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8').split('\n');
-  const start = readme.findIndex((line) => line.startsWith(`| ${header}`));
-  assert.notEqual(start, -1, `README has a table starting with "| ${header}"`);
-  const names = new Set<string>();
-  for (const line of readme.slice(start + 2)) {
-    if (!line.startsWith('|')) break;
-    // The first cell, without the property names in parentheses: "`token-endpoint` (`tokenEndpoint`)".
-    const cell = line.split('|')[1]!.replace(/\([^)]*\)/g, '');
-    for (const [, name] of cell.matchAll(/`([^`]+)`/g)) names.add(name!);
-  }
-  return names;
-}
-
-/**
- * The keys of `SecureWidgetAttributes` (src/element/attributes.ts), which the React and Vue types are built from: a
- * mapped type over the table of properties, so the compiler is asked for them.
- */
-function typedAttributes(): Set<string> {
-  const file = path.join(ROOT, 'src/element/attributes.ts');
-  const program = ts.createProgram([file], {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.ESNext,
-    moduleResolution: ts.ModuleResolutionKind.Bundler,
-    lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
-    strict: true,
-    skipLibCheck: true,
-    noEmit: true,
-  });
-  const checker = program.getTypeChecker();
-  const source = program.getSourceFile(file)!;
-  const alias = source.statements.find(
-    (statement): statement is ts.TypeAliasDeclaration =>
-      ts.isTypeAliasDeclaration(statement) && statement.name.text === 'SecureWidgetAttributes',
-  );
-  assert.ok(alias, 'src/element/attributes.ts declares SecureWidgetAttributes');
-  const type = checker.getTypeAtLocation(alias.name);
-  return new Set(checker.getPropertiesOfType(type).map((property) => property.name));
-}
+import { elementManifest, tableColumn, typeKeys } from './doc-tables.js';
 
 describe('custom-elements.json, README and the framework types agree', () => {
-  const element = manifest()
-    .modules.flatMap((module) => module.declarations ?? [])
-    .find((declaration) => declaration.tagName === 'secure-widget');
-
-  it('the manifest declares <secure-widget>', () => {
-    assert.ok(element, 'a declaration with tagName secure-widget');
-  });
+  const element = elementManifest();
 
   it('the same attributes', () => {
     const inManifest = new Set(element!.attributes!.map((attribute) => attribute.name));
-    assert.deepEqual([...readmeColumn('attribute')].sort(), [...inManifest].sort());
+    assert.deepEqual([...tableColumn('README.md', 'attribute')].sort(), [...inManifest].sort());
   });
 
   it('the same attributes in the framework types, but the read-only status', () => {
     const settable = element!.attributes!.map((attribute) => attribute.name).filter((name) => name !== 'status');
-    assert.deepEqual([...typedAttributes()].sort(), settable.sort());
+    assert.deepEqual([...typeKeys('src/element/attributes.ts', 'SecureWidgetAttributes')].sort(), settable.sort());
   });
 
   it('the same events', () => {
     const inManifest = new Set(element!.events!.map((event) => event.name));
-    assert.deepEqual([...readmeColumn('event')].sort(), [...inManifest].sort());
+    assert.deepEqual([...tableColumn('README.md', 'event')].sort(), [...inManifest].sort());
   });
 });
