@@ -13,7 +13,8 @@ import {
 } from '../src/element/recovery.js';
 import type { TokenGrant } from '../src/element/token/grant.js';
 
-// The machine is a pure function of (state, input, now): the clock is a number the test moves, no timers at all.
+// The machine is deterministic in (state, input, now): `step` moves the state object on in place and asks for its
+// effects through `fx`, with no timer and no DOM; the clock is a number the test moves.
 const MINUTE = 60_000;
 let now = 0;
 

@@ -162,7 +162,10 @@ export function nextDeadline(state: RecoveryState): number | null {
   return Math.min(followUpAt, expiry);
 }
 
-/** Moves `s` on by `input` at `now`, asking `fx` for every effect, in order. */
+/**
+ * Moves `s` on by `input` at `now`, in place (the session owns the one state object), asking `fx` for every effect,
+ * in order. Deterministic in its arguments: no timer, no clock, no DOM.
+ */
 export function step(s: RecoveryState, input: RecoveryInput, now: number, fx: RecoveryEffects): void {
   const { phase } = s;
   switch (input.type) {
