@@ -25,9 +25,10 @@
  *   and server of the app), for frameworks whose CLI needs another Node.
  * - `app.run(command, args, { env?, timeoutMs? })`: runs a command in the app's folder (relative commands are the
  *   app's own, such as `node_modules/.bin/next`); resolves with its output, throws with it on failure.
- * - `app.start(command, args, { env?, path?, timeoutMs? })`: starts a server on a free port; `{port}` in args
- *   (and `PORT`/`NITRO_PORT` in its environment) is that port. Resolves once `http://localhost:<port><path>` answers
- *   any HTTP status; `server.stop()` ends its process group by its PID (SIGTERM, SIGKILL after 5 s).
+ * - `app.start(command, args, { env?, path?, timeoutMs? })`: starts a server on a free port; `{port}` in args and in
+ *   env's values (and `PORT`/`NITRO_PORT` in its environment) is that port. Resolves once
+ *   `http://localhost:<port><path>` answers any HTTP status; `server.stop()` ends its process group by its PID
+ *   (SIGTERM, SIGKILL after 5 s).
  * - `launchBrowser()`: Chromium via puppeteer-core (`CHROME_PATH`, else /usr/bin/chromium) with a temporary profile;
  *   `close()` kills it by its PID if it does not close in 5 s.
  * - `openPage(browser, url)`: a new page that records, from before the first byte: console messages, uncaught errors,
@@ -238,11 +239,12 @@ export async function installApp(example: string, options: { node?: string } = {
     async start(command, args, { env, path: readyPath = '/', timeoutMs = 120_000 } = {}) {
       const port = await freePort();
       const withPort = args.map((arg) => arg.replaceAll('{port}', String(port)));
+      const envWithPort = Object.entries(env ?? {}).map(([name, value]) => [name, value?.replaceAll('{port}', `${port}`)]);
       const spawned = spawnIn(
         dir,
         command,
         withPort,
-        childEnv({ PORT: String(port), NITRO_PORT: String(port), ...env }, nodeDir),
+        childEnv({ PORT: String(port), NITRO_PORT: String(port), ...Object.fromEntries(envWithPort) }, nodeDir),
       );
       servers.add(spawned);
       const url = `http://localhost:${port}`;

