@@ -2,7 +2,7 @@ import { expect } from '@open-wc/testing';
 import sinon from 'sinon';
 import '../src/index.js';
 import type { SecureWidget } from '../src/element/secure-widget.js';
-import { mount, nextEvent, pause, recordEvents, testScope, until } from './support/browser.js';
+import { mount, nextEvent, nextTask, recordEvents, testScope, until } from './support/browser.js';
 
 afterEach(() => {
   sinon.restore();
@@ -25,24 +25,25 @@ describe('cleans up after itself', () => {
     const log = recordEvents(widget, ['secure-widget-token', 'secure-widget-ready', 'secure-widget-error']);
     const elsewhere = mount('');
     elsewhere.append(widget);
-    await pause(50);
+    // A teardown would have run by now (it waits a microtask), and a restart asked for its token in the same update.
+    await nextTask();
+    await widget.updateComplete;
     expect(widget.querySelector('probe-widget')).to.equal(vendor);
     expect(log.events).to.have.length(0);
     expect(widget.status).to.equal('ready');
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
   });
 
   it('a removed element stops its timer and aborts its request', async () => {
     const scope = await testScope({ delayMs: 300 });
     const widget = widgetFor(scope.endpoint, 'token-scope="element"');
     const log = recordEvents(widget, ['secure-widget-token', 'secure-widget-error']);
-    const fetches = sinon.spy(window, 'fetch');
     await until(async () => (await scope.calls()) === 1, 'the request');
     widget.remove();
-    await pause(400);
+    await scope.settled();
+    expect(scope.requests().map((request) => request.outcome)).to.deep.equal(['aborted']);
     expect(log.events, 'an aborted fetch is not an error').to.have.length(0);
     expect(widget.querySelector('probe-widget')).to.equal(null);
-    fetches.restore();
   });
 
   it('the stamped vendor element is removed on disconnect and stamped again on reconnect', async () => {
@@ -51,7 +52,7 @@ describe('cleans up after itself', () => {
     await nextEvent(widget, 'secure-widget-ready');
     const parent = widget.parentElement!;
     widget.remove();
-    await pause(0);
+    await nextTask();
     expect(widget.querySelector('probe-widget')).to.equal(null);
     const ready = nextEvent(widget, 'secure-widget-ready');
     parent.append(widget);
@@ -65,12 +66,13 @@ describe('cleans up after itself', () => {
     await nextEvent(widget, 'secure-widget-ready');
     const parent = widget.parentElement!;
     widget.remove();
-    await pause(50);
+    await nextTask();
+    expect(widget.querySelector('probe-widget'), 'torn down').to.equal(null);
     const token = nextEvent(widget, 'secure-widget-token');
     parent.append(widget);
     expect((await token).detail.source).to.equal('shared');
     await nextEvent(widget, 'secure-widget-ready');
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
   });
 
   it('a changed token-endpoint switches to the new endpoint', async () => {

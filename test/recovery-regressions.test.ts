@@ -9,7 +9,7 @@ import {
   fakeTime,
   mount,
   nextEvent,
-  pause,
+  nextTask,
   recordEvents,
   testScope,
   until,
@@ -98,8 +98,9 @@ describe('refresh() that fails while the token in hand is valid leaves status as
       await time.advance(1_000);
       // A transient failure is retried after 1 s by itself (a fatal one waits for refresh() or a wake once due).
       const fatal = config.respond === 'status' && config.status === 401;
+      // The retry has started by now, or (fatal) never will by itself.
+      expect(scope.started()).to.equal(fatal ? 2 : 3);
       if (!fatal) await until(() => log.of('secure-widget-token').length === 1, 'the retried token');
-      await pause(20);
       expect(widget.status).to.equal('ready');
       expect(log.of('secure-widget-error')).to.have.length(1);
       expect(log.of('secure-widget-reload')).to.have.length(0);
@@ -120,10 +121,11 @@ describe('a reload-loop stop holds until refresh()', () => {
     const stopped = () => log.of('secure-widget-error').some((event) => event.detail.code === 'reload-loop');
     for (let step = 0; step < 100 && !stopped(); step += 1) {
       await time.advance(50);
-      await pause(10);
+      // Whatever the clock set off, a request included, is over before the clock moves again.
+      await scope.settled();
     }
     expect(stopped(), 'reload-loop').to.equal(true);
-    expect(await scope.calls()).to.equal(3);
+    expect(scope.started()).to.equal(3);
     expect(looping.status).to.equal('error');
     const vendor = looping.querySelector('rejecting-widget')!;
     const token = vendor.getAttribute('embed-token');
@@ -141,7 +143,8 @@ describe('a reload-loop stop holds until refresh()', () => {
     window.dispatchEvent(new Event('online'));
     document.dispatchEvent(new Event('visibilitychange'));
     await time.advance(55_000); // past the prefetch of the next token
-    await pause(50);
+    expect(scope.started(), 'the prefetch').to.equal(4);
+    await scope.settled();
     expect(looping.status).to.equal('error');
     expect(vendor.getAttribute('embed-token'), 'no token reaches the stopped vendor').to.equal(token);
     expect(counts()).to.deep.equal(before);
@@ -232,8 +235,8 @@ describe('a new fetchToken function is used for the next fetch, and starts nothi
       render();
       await widget.updateComplete;
     }
-    await pause(100);
-    expect(await scope.calls()).to.equal(1);
+    // A restart or a request would have begun in the update that saw the new function.
+    expect(scope.started()).to.equal(1);
     expect(calls.count).to.equal(1);
     expect(widget.status).to.equal('ready');
     expect(statuses, 'never refreshing, never error').to.deep.equal(['loading', 'ready']);
@@ -272,7 +275,8 @@ describe('a new fetchToken function is used for the next fetch, and starts nothi
     // A single-page app remounting the widget with a new closure each time: idle brokers are bounded.
     for (let index = 0; index < 100; index += 1) {
       widget.remove();
-      await pause(0);
+      // A removal, not a move: the teardown (a microtask later) runs before the widget comes back.
+      await nextTask();
       widget.fetchToken = fetcherFor(scope, calls);
       document.body.append(widget);
       await widget.updateComplete;
@@ -314,7 +318,8 @@ describe('a new fetchToken function is used for the next fetch, and starts nothi
     const own = { count: 0 };
     a!.fetchToken = fetcherFor(scope, own);
     await a!.updateComplete;
-    await pause(50);
+    // The move happened in that update: a request for it would have started there.
+    expect(scope.started()).to.equal(1);
     expect([calls.count, own.count], 'the move costs no request').to.deep.equal([1, 0]);
     await a!.refresh();
     expect([calls.count, own.count], 'a refreshes through its own function').to.deep.equal([1, 1]);

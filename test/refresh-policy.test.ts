@@ -7,7 +7,7 @@ import {
   fakeTime,
   mount,
   nextEvent,
-  pause,
+  nextTask,
   recordEvents,
   testScope,
   until,
@@ -53,11 +53,6 @@ function mountWidgets(scope: TestScope, count = 1, attributes = 'refresh-margin=
 const vendorOf = (widget: SecureWidget) => widget.querySelector<PolicyWidget>('policy-widget')!;
 const rejected = () => new CustomEvent('rai-error', { bubbles: true, composed: true, detail: { code: 'token_expired' } });
 
-async function callsReach(scope: TestScope, count: number, what = `${count} requests`) {
-  await until(async () => (await scope.calls()) >= count, what);
-  expect(await scope.calls(), what).to.equal(count);
-}
-
 function setVisibility(state: DocumentVisibilityState) {
   Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
   later(() => delete (document as { visibilityState?: unknown }).visibilityState);
@@ -76,16 +71,16 @@ describe('transient failures retry with backoff; fatal ones wait', () => {
     expect(widget.status).to.equal('error');
 
     await time.advance(1_000);
-    await callsReach(scope, 2);
+    expect(scope.started()).to.equal(2);
     await until(() => log.of('secure-widget-error').length === 2, 'the second error');
     expect(log.of('secure-widget-error')[1]!.detail.retryAt).to.equal(Date.now() + 2_000);
 
     await time.configure({});
     await time.advance(1_999);
-    expect(await scope.calls()).to.equal(2);
+    expect(scope.started()).to.equal(2);
     await time.advance(1);
+    expect(scope.started()).to.equal(3);
     await nextEvent(widget, 'secure-widget-ready');
-    expect(await scope.calls()).to.equal(3);
     expect(widget.status).to.equal('ready');
   });
 
@@ -97,9 +92,9 @@ describe('transient failures retry with backoff; fatal ones wait', () => {
     const error = await nextEvent(widget, 'secure-widget-error');
     expect(error.detail.retryAt).to.equal(Date.now() + 30_000);
     await time.advance(29_000);
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
     await time.advance(1_000);
-    await callsReach(scope, 2);
+    expect(scope.started()).to.equal(2);
   });
 
   it('a 401 is fatal: no retry by itself, but a tab coming back or going online tries again', async () => {
@@ -111,13 +106,13 @@ describe('transient failures retry with backoff; fatal ones wait', () => {
     expect(error.detail).to.include({ fatal: true, status: 401 });
     expect(error.detail.retryAt).to.equal(undefined);
     await time.advance(10 * 60_000);
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
 
     setVisibility('visible');
     const again = nextEvent(widget, 'secure-widget-error');
     document.dispatchEvent(new Event('visibilitychange'));
     await again;
-    expect(await scope.calls()).to.equal(2);
+    expect(scope.started()).to.equal(2);
 
     await time.configure({});
     // A wake within a second of the last attempt does nothing (the floor under every request): a second later it does.
@@ -125,17 +120,23 @@ describe('transient failures retry with backoff; fatal ones wait', () => {
     const ready = nextEvent(widget, 'secure-widget-ready');
     window.dispatchEvent(new Event('online'));
     await ready;
-    expect(await scope.calls()).to.equal(3);
+    expect(scope.started()).to.equal(3);
   });
 
   it('a hidden tab does not try again on visibilitychange', async () => {
-    const scope = await testScope({ respond: 'status', status: 401 });
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    await time.configure({ respond: 'status', status: 401 });
     const { widget } = mountWidgets(scope);
     await nextEvent(widget, 'secure-widget-error');
+    // Past the floor under every request, so that only the visibility keeps a wake from fetching.
+    await time.advance(1_000);
     setVisibility('hidden');
     document.dispatchEvent(new Event('visibilitychange'));
-    await pause(100);
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
+    setVisibility('visible');
+    document.dispatchEvent(new Event('visibilitychange'));
+    expect(scope.started(), 'the same event with the tab visible').to.equal(2);
   });
 
   it('a failed prefetch does not disturb the widget until its token runs out', async () => {
@@ -164,21 +165,21 @@ describe('one schedule per endpoint', () => {
     await time.configure({ respond: 'status', status: 503 });
     const { widgets, log } = mountWidgets(scope, 50);
     await until(() => log.of('secure-widget-error').length === 50, 'every widget to hear the failure');
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
     for (const [step, delay] of [1_000, 2_000, 4_000].entries()) {
       await time.advance(delay);
-      await callsReach(scope, step + 2);
+      expect(scope.started()).to.equal(step + 2);
       await until(() => log.of('secure-widget-error').length === 50 * (step + 2), 'the failure of the retry');
     }
     // A widget that connects during the backoff waits for the same schedule.
     const late = mountWidgets(scope, 1);
     await nextEvent(late.widget, 'secure-widget-error');
-    expect(await scope.calls()).to.equal(4);
+    expect(scope.started()).to.equal(4);
 
     await time.configure({});
     await time.advance(8_000);
     await Promise.all([...widgets, late.widget].map((widget) => until(() => widget.status === 'ready', 'ready')));
-    expect(await scope.calls()).to.equal(5);
+    expect(scope.started()).to.equal(5);
   });
 });
 
@@ -191,15 +192,14 @@ describe('skew-proof: a client clock hours off', () => {
       const { widget, log } = mountWidgets(scope);
       await nextEvent(widget, 'secure-widget-ready');
       expect(widget.expiresAt! - Date.now()).to.be.within(59_000, 61_000);
-      await pause(100);
-      expect(await scope.calls()).to.equal(1);
+      expect(scope.started()).to.equal(1);
       await time.advance(48_000);
-      expect(await scope.calls()).to.equal(1);
+      expect(scope.started()).to.equal(1);
       await time.advance(3_000);
-      await callsReach(scope, 2);
+      expect(scope.started()).to.equal(2);
       await until(() => log.of('secure-widget-token').length === 2, 'the next token');
       await time.advance(30_000);
-      expect(await scope.calls()).to.equal(2);
+      expect(scope.started()).to.equal(2);
       expect(log.of('secure-widget-error')).to.have.length(0);
     });
   }
@@ -211,11 +211,11 @@ describe('skew-proof: a client clock hours off', () => {
     ] as const) {
       const scope = await testScope({ ttlSeconds: 60, offsetMs: skew });
       const { embedToken } = (await fetch(scope.endpoint).then((response) => response.json())) as { embedToken: string };
-      const before = await scope.calls();
+      const before = scope.started();
       const widget = mount(`<secure-widget token-endpoint="${scope.endpoint}" embed-token="${embedToken}">
         <template><policy-widget></policy-widget></template></secure-widget>`).querySelector('secure-widget')!;
       await nextEvent(widget, 'secure-widget-ready');
-      expect((await scope.calls()) - before, `endpoint clock ${skew / HOUR} h`).to.equal(expected);
+      expect(scope.started() - before, `endpoint clock ${skew / HOUR} h`).to.equal(expected);
       expect(widget.expiresAt! - Date.now()).to.be.within(55_000, 61_000);
       widget.remove();
     }
@@ -235,7 +235,7 @@ describe('sleep and background tabs', () => {
     await time.configure({ ttlSeconds: 60, offsetMs: 20 * 60_000 });
     setVisibility('visible');
     document.dispatchEvent(new Event('visibilitychange'));
-    await callsReach(scope, 2);
+    expect(scope.started()).to.equal(2);
     await until(() => log.of('secure-widget-reload').length === 1, 'the vendor reloaded with the new token');
     expect(log.of('secure-widget-reload')[0]!.detail.reason).to.equal('expired');
     expect(vendorOf(widget).reloads).to.equal(1);
@@ -249,23 +249,29 @@ describe('sleep and background tabs', () => {
     const { widget } = mountWidgets(scope);
     await nextEvent(widget, 'secure-widget-ready');
     await time.advance(60_000);
-    await pause(50);
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
   });
 });
 
 describe('bursts of expiry events', () => {
   it('5 events in 100 ms while the next token is fetched: one fetch, one reload', async () => {
-    const scope = await testScope({ delayMs: 300 });
+    const scope = await testScope();
+    const time = track(fakeTime(scope));
+    await time.configure({ ttlSeconds: 60 });
     const { widget, log } = mountWidgets(scope);
     await nextEvent(widget, 'secure-widget-ready');
+    // Past the floor under every request (one a second), so that the first event fetches at once.
+    await time.advance(1_000);
+    // 25 ms apart on the fake clock, all in one task: the first starts the fetch, which cannot answer in between.
     for (let index = 0; index < 5; index += 1) {
       vendorOf(widget).dispatchEvent(rejected());
-      await pause(25);
+      time.clock.tick(25);
     }
+    expect(scope.started()).to.equal(2);
     await until(() => log.of('secure-widget-reload').length === 1, 'the reload');
-    await pause(400);
-    expect(await scope.calls()).to.equal(2);
+    // Past the burst window: a follow-up or a second recovery would have started its fetch by now.
+    await time.advance(1_000);
+    expect(scope.started()).to.equal(2);
     expect(vendorOf(widget).reloads).to.equal(1);
     expect(log.of('secure-widget-error')).to.have.length(0);
   });
@@ -280,9 +286,10 @@ describe('bursts of expiry events', () => {
     await until(() => log.of('secure-widget-token').length === 2, 'the prefetched token');
     for (let index = 0; index < 5; index += 1) vendorOf(widget).dispatchEvent(rejected());
     await until(() => log.of('secure-widget-reload').length === 1, 'the reload');
+    expect(scope.started()).to.equal(2);
+    // Past the burst window: a follow-up would have started its fetch by now.
     await time.advance(1_000);
-    await pause(50);
-    expect(await scope.calls()).to.equal(2);
+    expect(scope.started()).to.equal(2);
     expect(vendorOf(widget).reloads).to.equal(1);
   });
 
@@ -294,16 +301,20 @@ describe('bursts of expiry events', () => {
     await nextEvent(widget, 'secure-widget-ready');
     await time.advance(51_000);
     await until(() => log.of('secure-widget-token').length === 2, 'the prefetched token');
-    for (let index = 0; index < 5; index += 1) {
-      vendorOf(widget).dispatchEvent(rejected());
+    // The first event reloads with the prefetched token; the four after it, 20 ms apart, come after that reload.
+    vendorOf(widget).dispatchEvent(rejected());
+    await until(() => log.of('secure-widget-reload').length === 1, 'the reload');
+    for (let index = 1; index < 5; index += 1) {
       await time.advance(20);
-      await pause(5);
+      vendorOf(widget).dispatchEvent(rejected());
     }
+    expect(scope.started(), 'no request before the follow-up').to.equal(2);
     await time.advance(200);
+    expect(scope.started(), 'the follow-up asks for a token').to.equal(3);
     await until(() => log.of('secure-widget-reload').length === 2, 'the follow-up');
+    // Past another burst window: a second follow-up (a loop) would have started its fetch by now.
     await time.advance(1_000);
-    await pause(50);
-    expect(await scope.calls()).to.equal(3);
+    expect(scope.started()).to.equal(3);
     expect(vendorOf(widget).reloads).to.equal(2);
     expect(log.of('secure-widget-error')).to.have.length(0);
   });
@@ -318,9 +329,9 @@ describe('opaque tokens', () => {
     await nextEvent(widget, 'secure-widget-ready');
     expect(vendorOf(widget).getAttribute('embed-token')).to.match(/^opaque-/);
     await time.advance(49_000);
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
     await time.advance(2_000);
-    await callsReach(scope, 2);
+    expect(scope.started()).to.equal(2);
     await until(() => log.of('secure-widget-token').length === 2, 'the next token');
   });
 
@@ -332,12 +343,11 @@ describe('opaque tokens', () => {
     await nextEvent(widget, 'secure-widget-ready');
     expect(widget.expiresAt).to.equal(null);
     await time.advance(24 * HOUR);
-    await pause(50);
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
     const first = vendorOf(widget).getAttribute('embed-token');
     vendorOf(widget).dispatchEvent(rejected());
     await nextEvent(widget, 'secure-widget-reload');
-    expect(await scope.calls()).to.equal(2);
+    expect(scope.started()).to.equal(2);
     expect(vendorOf(widget).getAttribute('embed-token')).to.not.equal(first);
   });
 });
@@ -350,7 +360,9 @@ describe('no leaks, no double work', () => {
     await until(async () => (await slow.calls()) === 1, 'the first request');
     widget.tokenEndpoint = fast.endpoint;
     await nextEvent(widget, 'secure-widget-ready');
-    await pause(100);
+    // The slow request's end, and whatever the page made of it.
+    await slow.settled();
+    expect(slow.requests().map((request) => request.outcome)).to.deep.equal(['aborted']);
     expect(log.of('secure-widget-error')).to.have.length(0);
     expect(log.of('secure-widget-token')).to.have.length(1);
   });
@@ -362,10 +374,10 @@ describe('no leaks, no double work', () => {
     const { container, widgets } = mountWidgets(scope, 3);
     await Promise.all(widgets.map((widget) => nextEvent(widget, 'secure-widget-ready')));
     container.remove();
-    await pause(0);
+    // Teardown waits a microtask (a move is not a removal): it has run in a later task.
+    await nextTask();
     await time.advance(10 * 60_000);
-    await pause(50);
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
     expect(time.clock.countTimers()).to.equal(0);
   });
 });

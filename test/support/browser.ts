@@ -14,12 +14,67 @@ export const HOST_ENDPOINT = '/api/widget-token';
 
 let scopes = 0;
 
+/** A request the page started to a test scope's token endpoint, and how it ended. */
+export interface PageRequest {
+  /** The endpoint's path (no origin, no query). */
+  readonly url: string;
+  /** `pending` until the whole answer is in, or the request failed or was aborted. */
+  readonly outcome: 'pending' | 'answered' | 'failed' | 'aborted';
+  /** Resolves once the request is over and the page has acted on it (the microtasks after its last byte have run). */
+  readonly settled: Promise<void>;
+}
+
+const TOKEN_ROUTE = /^\/test-api\/[\w-]+\/token$/;
+const pageRequests: PageRequest[] = [];
+
+/** Resolves in a later task: every microtask queued before (an answer's handling, a widget's deferred teardown) has run. */
+export function nextTask(): Promise<void> {
+  return new Promise((resolve) => realSetTimeout(resolve, 0));
+}
+
+/**
+ * Counts token requests as they start, in the page, before any test runs: the element calls fetch synchronously when
+ * it decides to ask (a timer under a fake clock fires inside `tick`), so "no request" is known at once, without
+ * waiting on the server. Only the scopes' token endpoints are watched; their answers are read from a clone, so that a
+ * test can wait for a request to be over, body and all, however slow the machine is.
+ */
+function watchTokenRequests(): void {
+  const pageFetch = window.fetch;
+  window.fetch = function fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const pending = pageFetch.call(window, input, init);
+    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+    if (!TOKEN_ROUTE.test(url.pathname)) return pending;
+    const entry: { url: string; outcome: PageRequest['outcome']; settled: Promise<void> } = {
+      url: url.pathname,
+      outcome: 'pending',
+      settled: Promise.resolve(),
+    };
+    const ended = (error: unknown) => {
+      entry.outcome = error instanceof DOMException && error.name === 'AbortError' ? 'aborted' : 'failed';
+    };
+    // Registered before the caller's own reactions: the clone is taken before anyone reads the body.
+    entry.settled = pending
+      .then((response) => response.clone().arrayBuffer())
+      .then(() => void (entry.outcome = 'answered'), ended)
+      .then(nextTask);
+    pageRequests.push(entry);
+    return pending;
+  };
+}
+watchTokenRequests();
+
 export interface TestScope {
   /** A token endpoint of its own, answering as configured. */
   endpoint: string;
   configure(config: ScopeConfig): Promise<void>;
-  /** Requests the endpoint has received in all. */
+  /** Requests the endpoint has received in all (on the server: other pages' requests too). */
   calls(): Promise<number>;
+  /** Requests this page has started to the endpoint, counted as fetch is called. */
+  started(): number;
+  /** This page's requests to the endpoint, in the order they started. */
+  requests(): readonly PageRequest[];
+  /** Resolves once every request this page started to the endpoint so far is over and acted on. */
+  settled(): Promise<void>;
 }
 
 export async function testScope(config: ScopeConfig = {}): Promise<TestScope> {
@@ -34,6 +89,11 @@ export async function testScope(config: ScopeConfig = {}): Promise<TestScope> {
     async calls() {
       const response = await fetch(`${base}/stats`, { cache: 'no-store' });
       return ((await response.json()) as { calls: number }).calls;
+    },
+    started: () => scope.requests().length,
+    requests: () => pageRequests.filter((request) => request.url === `${base}/token`),
+    async settled() {
+      await Promise.all(scope.requests().map((request) => request.settled));
     },
   };
   await scope.configure(config);
