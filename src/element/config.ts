@@ -1,6 +1,6 @@
 import type { BundleOptions } from './embed/bundle.js';
 import { SecureWidgetError } from './errors.js';
-import { positiveNumber } from './positive-number.js';
+import { positiveNumber } from '../protocol/token-rules.js';
 import type { AttributeProperty } from './properties.js';
 import { acceptUrl } from './url-policy.js';
 
@@ -64,6 +64,16 @@ export type WidgetAttributes = {
 
 export const DEFAULT_SANDBOX = 'allow-scripts allow-same-origin allow-forms allow-popups';
 
+/**
+ * A referrer policy the platform knows, else the documented default: an iframe reads an unknown value as "" (the
+ * page's own policy), so the platform's own reading is the allow-list, and a policy it adds later passes too.
+ */
+function referrerPolicy(value: string | null | undefined): string {
+  const probe = document.createElement('iframe');
+  probe.referrerPolicy = (value?.trim().toLowerCase() ?? '') as ReferrerPolicy;
+  return probe.referrerPolicy || 'strict-origin-when-cross-origin';
+}
+
 /** `300` means 300px; any other CSS length is used as written, junk means "not set". */
 function cssLength(value: string | number | null | undefined): string | null {
   const text = String(value ?? '').trim();
@@ -73,17 +83,6 @@ function cssLength(value: string | number | null | undefined): string | null {
 
 export const DEFAULT_MARGIN_SECONDS = 60;
 const CREDENTIALS: readonly RequestCredentials[] = ['same-origin', 'include', 'omit'];
-/** The referrer policies (W3C Referrer Policy §3): anything else would reach the frame as "", the page's own policy. */
-const REFERRER_POLICIES: readonly ReferrerPolicy[] = [
-  'no-referrer',
-  'no-referrer-when-downgrade',
-  'same-origin',
-  'origin',
-  'strict-origin',
-  'origin-when-cross-origin',
-  'strict-origin-when-cross-origin',
-  'unsafe-url',
-];
 
 /**
  * What `token-attribute` may be: `token`, a name ending in `-token` (`embed-token`, `access-token`) or a `data-*`
@@ -175,7 +174,7 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
       sandbox: sandbox.join(' '),
       allow: attributes.allow?.trim() || null,
       title: text(attributes.title, 'Embedded widget'),
-      referrerPolicy: choice(attributes.referrerPolicy, REFERRER_POLICIES, 'strict-origin-when-cross-origin'),
+      referrerPolicy: referrerPolicy(attributes.referrerPolicy),
       height: cssLength(attributes.height),
       width: cssLength(attributes.width),
     },

@@ -11,7 +11,7 @@
  *   frame → host    { type: 'ready' }  { type: 'expired', code? }  { type: 'resize', height }
  */
 
-import { MAX_TOKEN_LENGTH } from './limits.js';
+import { tokenFault } from './token-rules.js';
 
 export const PROTOCOL_VERSION = 1;
 export const HELLO = 'secure-widget:hello';
@@ -84,8 +84,7 @@ export function readHostMessage(data: unknown): HostMessage | null {
   if (!message) return null;
   if (message.type === 'reload') return keysWithin(message, ['type']) ? { type: 'reload' } : null;
   if (message.type !== 'token' || !keysWithin(message, ['type', 'token'])) return null;
+  // The token rules every side applies (token-rules.ts): the frame takes no token the element would have refused.
   const { token } = message;
-  return typeof token === 'string' && token.length > 0 && token.length <= MAX_TOKEN_LENGTH
-    ? { type: 'token', token }
-    : null;
+  return tokenFault(token) === null && token === (token as string).trim() ? { type: 'token', token: token as string } : null;
 }

@@ -1,7 +1,13 @@
 import { decodeJwt } from 'jose';
-import { MAX_TOKEN_LENGTH } from '../../protocol/limits.js';
+import {
+  claimsFault,
+  expiresAtHint,
+  isCompactJws,
+  positiveNumber,
+  tokenFault,
+  type TokenFault,
+} from '../../protocol/token-rules.js';
 import { SecureWidgetError } from '../errors.js';
-import { positiveNumber } from '../positive-number.js';
 import { MIN_REFRESH_DELAY } from './deadline.js';
 
 /** A token and what the browser may know about it. The browser cannot verify a token, only schedule around it. */
@@ -29,12 +35,14 @@ export interface Arrival {
 }
 
 
-// A JWS in compact form: three base64url parts, the first a JSON object (`{"` encodes as `eyJ`). A JWE (five parts)
-// and dotted opaque formats (`v1.abc.def`) are opaque to us.
-const JWS_COMPACT = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
-// base64, base64url, hex, UUIDs and prefixed forms like `v2:…`: the characters bearer tokens are made of
-// (RFC 6750 b64token plus `:`). Whitespace, quotes and angle brackets mean we were handed something else.
-const TOKEN_CHARACTERS = /^[\w\-.~+/=:]+$/;
+/**
+ * A fault of the shared token rules (protocol/token-rules.ts) as the element's error: `token-missing` for no token,
+ * `token-malformed` naming the rule for the rest (docs/element.md's error table says what each means).
+ */
+function refuse(fault: TokenFault | null): void {
+  if (fault === 'missing') throw new SecureWidgetError('token-missing', 'The token endpoint answered without a token.');
+  if (fault) throw new SecureWidgetError('token-malformed', `The token is malformed (${fault}).`);
+}
 
 interface Claims {
   exp: number | null;
@@ -42,41 +50,19 @@ interface Claims {
 }
 
 /** Checks the shape of a token and reads its `exp`/`iat` without trusting them (they only drive scheduling). */
-function readClaims(token: unknown): { token: string; claims: Claims | null } {
-  if (typeof token !== 'string' || token.trim() === '') {
-    throw new SecureWidgetError('token-missing', 'The token endpoint answered without a token.');
-  }
-  const value = token.trim();
-  if (value.length > MAX_TOKEN_LENGTH) {
-    throw new SecureWidgetError('token-malformed', `The token is longer than ${MAX_TOKEN_LENGTH} characters.`);
-  }
-  if (!TOKEN_CHARACTERS.test(value)) {
-    throw new SecureWidgetError('token-malformed', 'The token contains characters no token has.');
-  }
-  if (!JWS_COMPACT.test(value)) return { token: value, claims: null };
+function readClaims(value: unknown): { token: string; claims: Claims | null } {
+  refuse(tokenFault(value));
+  const token = (value as string).trim();
+  if (!isCompactJws(token)) return { token, claims: null };
   let payload: Record<string, unknown>;
   try {
-    payload = decodeJwt(value);
+    payload = decodeJwt(token);
   } catch (cause) {
     throw new SecureWidgetError('token-malformed', 'The token looks like a JWT but does not decode.', { cause });
   }
-  const exp = numericClaim(payload.exp, 'exp');
-  const iat = numericClaim(payload.iat, 'iat');
-  return { token: value, claims: { exp, iat } };
-}
-
-function numericClaim(value: unknown, name: string): number | null {
-  if (value === undefined) return null;
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  throw new SecureWidgetError('token-malformed', `The token's "${name}" claim is not a number.`);
-}
-
-/** Epoch ms from an `expiresAt` hint: epoch seconds (the common case), epoch ms, or an ISO date; null for junk. */
-function hintTime(value: number | string): number | null {
-  if (typeof value === 'string' && !/^\s*\d+(\.\d+)?\s*$/.test(value)) return positiveNumber(Date.parse(value));
-  const number = positiveNumber(value);
-  // Epoch seconds stay below 1e11 until the year 5138; epoch ms passed that in 1973.
-  return number === null ? null : number < 1e11 ? number * 1000 : number;
+  refuse(claimsFault(payload));
+  const { exp = null, iat = null } = payload as { exp?: number; iat?: number };
+  return { token, claims: { exp, iat } };
 }
 
 function expired(): SecureWidgetError {
@@ -86,13 +72,6 @@ function expired(): SecureWidgetError {
   );
 }
 
-/** A JWT whose `exp` is not after its `iat` never had a life: no schedule can be built on it. */
-function checkLifetime(claims: Claims | null): void {
-  if (claims?.exp != null && claims.iat != null && claims.exp <= claims.iat) {
-    throw new SecureWidgetError('token-malformed', 'The token\'s "exp" is not after its "iat".');
-  }
-}
-
 /**
  * A token from the endpoint, scheduled by the SERVER's clock (docs/design.md, "Token lifecycle"): its remaining life is
  * `exp` minus the server's time (the `Date` header, else `iat`), added to the local arrival time. A client clock hours
@@ -100,14 +79,13 @@ function checkLifetime(claims: Claims | null): void {
  */
 export function grantFromResponse(token: unknown, hints: ExpiryHints, arrival: Arrival): TokenGrant {
   const { token: value, claims } = readClaims(token);
-  checkLifetime(claims);
   const serverNow = arrival.serverTime ?? (claims?.iat != null ? claims.iat * 1000 : arrival.receivedAt);
 
   const remaining: number[] = [];
   if (claims?.exp != null) remaining.push(claims.exp * 1000 - serverNow);
   const expiresIn = positiveNumber(hints.expiresIn);
   if (expiresIn !== null) remaining.push(expiresIn * 1000);
-  const hinted = hints.expiresAt != null ? hintTime(hints.expiresAt) : null;
+  const hinted = expiresAtHint(hints.expiresAt);
   if (hinted !== null) remaining.push(hinted - serverNow);
 
   if (remaining.length === 0) return { token: value, expiresAt: null, lifetime: null };
@@ -124,7 +102,6 @@ export function grantFromResponse(token: unknown, hints: ExpiryHints, arrival: A
  */
 export function grantFromMarkup(token: string, now: number): TokenGrant {
   const { token: value, claims } = readClaims(token);
-  checkLifetime(claims);
   if (claims?.exp == null) return { token: value, expiresAt: null, lifetime: null };
   const byLocalClock = claims.exp * 1000;
   const lifetime = claims.iat != null ? (claims.exp - claims.iat) * 1000 : null;

@@ -159,6 +159,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isFinite(date) ? Math.max(0, date - now) : null;
 }
 
+/** The body as text, read no further than MAX_TOKEN_BODY bytes (counted as the server counts its vendor's). */
 async function readLimited(response: Response): Promise<string> {
   const declared = Number(response.headers.get('Content-Length'));
   if (declared > MAX_TOKEN_BODY) throw tooLarge();
@@ -166,14 +167,16 @@ async function readLimited(response: Response): Promise<string> {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let text = '';
+  let received = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    text += decoder.decode(value, { stream: true });
-    if (text.length > MAX_TOKEN_BODY) {
+    received += value.byteLength;
+    if (received > MAX_TOKEN_BODY) {
       void reader.cancel();
       throw tooLarge();
     }
+    text += decoder.decode(value, { stream: true });
   }
   return text + decoder.decode();
 }
