@@ -59,6 +59,12 @@ describe('the Next.js example', { skip, timeout: 600_000 }, () => {
     console.log(`# example-nextjs: installed in ${Date.now() - started} ms`);
   });
 
+  /** The production server, or one clear failure when the build test did not bring it up. */
+  function running(): AppServer {
+    assert.ok(server, 'the production server is not running: see the build test');
+    return server;
+  }
+
   after(async () => {
     await server?.stop();
     await launched?.close();
@@ -78,7 +84,7 @@ describe('the Next.js example', { skip, timeout: 600_000 }, () => {
   it('renders a fresh token into the page (as a prop, in no attribute), deferred until hydration, and no secret', async () => {
     const calls = vendor.tokenCalls();
     // A visitor who followed a link from another site: the page's own token request still passes the site check.
-    const response = await fetch(new URL('/', server!.url), { headers: { 'Sec-Fetch-Site': 'cross-site' } });
+    const response = await fetch(new URL('/', running().url), { headers: { 'Sec-Fetch-Site': 'cross-site' } });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('Cache-Control') ?? '', /no-store/, 'a page with a token is never cached');
     const html = await response.text();
@@ -103,21 +109,21 @@ describe('the Next.js example', { skip, timeout: 600_000 }, () => {
 
   it('answers the token Route Handler on GET and POST, and refuses other sites', async () => {
     for (const method of ['GET', 'POST']) {
-      const response = await fetch(new URL(ENDPOINT, server!.url), { method, headers: { Accept: 'application/json' } });
+      const response = await fetch(new URL(ENDPOINT, running().url), { method, headers: { Accept: 'application/json' } });
       assert.equal(response.status, 200, method);
       assert.equal(response.headers.get('Cache-Control'), 'no-store');
       assert.match(((await response.json()) as { embedToken: string }).embedToken, JWT);
     }
-    const put = await fetch(new URL(ENDPOINT, server!.url), { method: 'PUT' });
+    const put = await fetch(new URL(ENDPOINT, running().url), { method: 'PUT' });
     assert.equal(put.status, 405, 'a method the route does not export');
     await put.body?.cancel();
-    const foreign = await fetch(new URL(ENDPOINT, server!.url), { headers: { 'Sec-Fetch-Site': 'cross-site' } });
+    const foreign = await fetch(new URL(ENDPOINT, running().url), { headers: { 'Sec-Fetch-Site': 'cross-site' } });
     assert.equal(foreign.status, 403);
     await foreign.body?.cancel();
   });
 
   it('hydrates in Chromium: ready with no token request, events in React state, a renewal through both paths', async () => {
-    const visit = await openPage(launched.browser, `${server!.url}/`);
+    const visit = await openPage(launched.browser, `${running().url}/`);
     try {
       await bothReady(visit, READY_TIMEOUT_MS);
       const events = await visit.events();
@@ -154,6 +160,9 @@ describe('the Next.js example', { skip, timeout: 600_000 }, () => {
       assert.ok(visit.requestsTo(ENDPOINT) >= 2, 'the renewals went to the Route Handler');
       assert.equal(await visit.page.$eval('#error', (output) => output.textContent), 'none', 'no onError');
       assert.deepEqual(visit.problems(), [], 'no console error, no hydration warning');
+      assert.ok(!running().output().includes(vendor.accessKey), 'the access key is in no line the server printed');
+      assert.ok(!visit.console.some((entry) => entry.text.includes(vendor.accessKey)), 'nor in the console');
+      // DevTools shows each token request as completed, not canceled (issue 18, item 7).
       const endpointFailures = visit.failures.filter((failure) => new URL(failure.split(' ')[1]!).pathname === ENDPOINT);
       assert.deepEqual(endpointFailures, [], 'every token request completed (none shows as canceled)');
     } finally {

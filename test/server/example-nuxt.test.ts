@@ -69,6 +69,12 @@ describe('the Nuxt example', { skip, timeout: 600_000 }, () => {
     console.log(`# example-nuxt: installed in ${Date.now() - started} ms`);
   });
 
+  /** The production server, or one clear failure when the build test did not bring it up. */
+  function running(): AppServer {
+    assert.ok(server, 'the production server is not running: see the build test');
+    return server;
+  }
+
   after(async () => {
     await server?.stop();
     await launched?.close();
@@ -87,7 +93,7 @@ describe('the Nuxt example', { skip, timeout: 600_000 }, () => {
   it('renders a fresh token into the page, deferred until hydration, with a plain vendor child and no secret', async () => {
     const calls = vendor.tokenCalls();
     // A visitor who followed a link from another site: the page's own token request still passes the site check.
-    const response = await fetch(new URL('/', server!.url), { headers: { 'Sec-Fetch-Site': 'cross-site' } });
+    const response = await fetch(new URL('/', running().url), { headers: { 'Sec-Fetch-Site': 'cross-site' } });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('Cache-Control'), 'no-store');
     const html = await response.text();
@@ -106,21 +112,21 @@ describe('the Nuxt example', { skip, timeout: 600_000 }, () => {
 
   it('answers the token server route on GET and POST, and refuses other sites', async () => {
     for (const method of ['GET', 'POST']) {
-      const response = await fetch(new URL(ENDPOINT, server!.url), { method, headers: { Accept: 'application/json' } });
+      const response = await fetch(new URL(ENDPOINT, running().url), { method, headers: { Accept: 'application/json' } });
       assert.equal(response.status, 200, method);
       assert.equal(response.headers.get('Cache-Control'), 'no-store');
       assert.match(((await response.json()) as { embedToken: string }).embedToken, JWT);
     }
-    const put = await fetch(new URL(ENDPOINT, server!.url), { method: 'PUT' });
+    const put = await fetch(new URL(ENDPOINT, running().url), { method: 'PUT' });
     assert.equal(put.status, 405);
     await put.body?.cancel();
-    const foreign = await fetch(new URL(ENDPOINT, server!.url), { headers: { 'Sec-Fetch-Site': 'cross-site' } });
+    const foreign = await fetch(new URL(ENDPOINT, running().url), { headers: { 'Sec-Fetch-Site': 'cross-site' } });
     assert.equal(foreign.status, 403);
     await foreign.body?.cancel();
   });
 
   it('hydrates in Chromium: ready with no token request, events in Vue state, then a renewal', async () => {
-    const visit = await openPage(launched.browser, `${server!.url}/`);
+    const visit = await openPage(launched.browser, `${running().url}/`);
     try {
       await widgetReady(visit, READY_TIMEOUT_MS);
       const events = await visit.events();
@@ -148,6 +154,9 @@ describe('the Nuxt example', { skip, timeout: 600_000 }, () => {
       assert.ok(visit.requestsTo(ENDPOINT) >= 1, 'the renewal went to the server route');
       assert.equal(await visit.page.$eval('#error', (output) => output.textContent), 'none', 'no error event');
       assert.deepEqual(visit.problems(), [], 'no console error, no hydration warning');
+      assert.ok(!running().output().includes(vendor.accessKey), 'the access key is in no line the server printed');
+      assert.ok(!visit.console.some((entry) => entry.text.includes(vendor.accessKey)), 'nor in the console');
+      // DevTools shows each token request as completed, not canceled (issue 18, item 7).
       const endpointFailures = visit.failures.filter((failure) => new URL(failure.split(' ')[1]!).pathname === ENDPOINT);
       assert.deepEqual(endpointFailures, [], 'every token request completed (none shows as canceled)');
     } finally {
