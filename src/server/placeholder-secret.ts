@@ -19,11 +19,26 @@ const PLACEHOLDER_WORDS = new Set([
 ]);
 
 /**
- * True for an empty or whitespace value and for a placeholder that was pasted or templated instead of a key:
- * nothing but placeholder words, runs of one character (`xxxx`, `0000`) and punctuation (`****`).
- * Internal to the server side: shared by the exchanges and `signToken`.
+ * A template that was never expanded: `${QRVEY_API_KEY}` (a shell, Compose or a JS template string outside backticks),
+ * `{{ .Values.apiKey }}` and `${{ secrets.KEY }}` (Helm, Mustache, GitHub Actions), `<your key>`, or a whole value that
+ * is a variable's name (`$ACCESS_KEY`, `%ACCESS_KEY%`). Unlike the words below, the variable's name may be anything
+ * (`QRVEY_API_KEY` holds `qrvey`), so the template's shape decides. `<…>` counts only around a name, since a generated
+ * password may hold `<` and `>`.
+ */
+const TEMPLATE = /\$\{[^{}]*\}|\{\{[^{}]*\}\}|<[\w .-]+>|^\$[A-Za-z_]\w*$|^%\w+%$/;
+
+/** True when `value` holds an unexpanded template ({@link TEMPLATE}): for values that are not secrets too, a URL. */
+export function hasUnexpandedTemplate(value: string): boolean {
+  return TEMPLATE.test(value.trim());
+}
+
+/**
+ * True for an empty or whitespace value, for an unexpanded template (`${ACCESS_KEY}`, `{{apiKey}}`) and for a
+ * placeholder that was pasted instead of a key: nothing but placeholder words, runs of one character (`xxxx`, `0000`)
+ * and punctuation (`****`). Internal to the server side: shared by the exchanges and `signToken`.
  */
 export function isPlaceholderSecret(value: string): boolean {
+  if (hasUnexpandedTemplate(value)) return true;
   const words = value
     // camelCase and PascalCase templates (`yourApiKey`, `YourAccessKey`, `APIKey`) are words too.
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')

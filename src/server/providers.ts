@@ -1,5 +1,6 @@
 import { createExchange } from './internal/exchange.js';
-import { isPlaceholderSecret } from './placeholder-secret.js';
+import { refuseUnknownOptions } from './internal/known-options.js';
+import { hasUnexpandedTemplate, isPlaceholderSecret } from './placeholder-secret.js';
 import type { IssuedToken, TokenIssuer } from './user-tokens.js';
 
 export interface AccessKeyExchangeOptions {
@@ -7,15 +8,16 @@ export interface AccessKeyExchangeOptions {
   url: string | URL;
   accessId: string;
   /**
-   * Secret. Sent to `url` only; never in a response, an error message or a log line. An empty value or a placeholder
-   * pasted from docs (`YOUR_ACCESS_KEY`, `change-me`, `<access key>`, `xxxx`) is refused at construction.
+   * Secret. Sent to `url` only; never in a response, an error message or a log line. An empty value, a placeholder
+   * pasted from docs (`YOUR_ACCESS_KEY`, `change-me`, `<access key>`, `xxxx`) or an unexpanded template
+   * (`${ACCESS_KEY}`, `{{accessKey}}`) is refused at construction.
    */
   accessKey: string;
   /**
-   * @deprecated The deadline is the caller's: `createTokenHandler({ timeoutMs })` aborts the signal it passes. Honoured
-   * only by a call that comes without a signal (default 5000 ms), as `tokenExchange`'s.
+   * @deprecated Refused with a `TypeError`: the deadline is the handler's, `createTokenHandler({ timeoutMs })`, which
+   * aborts the signal it passes. To call the exchange yourself with one, pass `{ signal: AbortSignal.timeout(ms) }`.
    */
-  timeoutMs?: number;
+  timeoutMs?: never;
   /** Where the token is in the vendor's JSON. Default `json.data.embedToken`. */
   pick?: (json: unknown) => unknown;
   /** Default `globalThis.fetch`, looked up per call. */
@@ -31,13 +33,19 @@ export function accessKeyExchange(options: AccessKeyExchangeOptions): TokenIssue
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('accessKeyExchange: options must be an object');
   }
+  refuseUnknownOptions<AccessKeyExchangeOptions>('accessKeyExchange', options, ACCESS_KEY_EXCHANGE_OPTIONS);
   const accessId = requireCredential(options.accessId, 'accessId');
   const accessKey = requireCredential(options.accessKey, 'accessKey');
   // A placeholder would fail at the vendor with a 401 on every request; refusing it here fails the deploy instead.
   if (isPlaceholderSecret(accessKey)) {
     throw new TypeError(
-      'accessKeyExchange: options.accessKey is a placeholder (like YOUR_ACCESS_KEY or change-me), not an access key',
+      'accessKeyExchange: options.accessKey is a placeholder or an unexpanded template (like YOUR_ACCESS_KEY, ' +
+        'change-me or ${ACCESS_KEY}), not an access key',
     );
+  }
+  // Not a secret, so any real word passes; an unexpanded variable is the one mistake to catch.
+  if (hasUnexpandedTemplate(accessId)) {
+    throw new TypeError('accessKeyExchange: options.accessId is an unexpanded template (like ${ACCESS_ID})');
   }
   const credentials = { accessId, accessKey };
   const { url, timeoutMs, pick, fetch } = options;
@@ -47,6 +55,15 @@ export function accessKeyExchange(options: AccessKeyExchangeOptions): TokenIssue
     pickEmbedToken,
   );
 }
+
+const ACCESS_KEY_EXCHANGE_OPTIONS: Record<keyof AccessKeyExchangeOptions, true> = {
+  url: true,
+  accessId: true,
+  accessKey: true,
+  timeoutMs: true,
+  pick: true,
+  fetch: true,
+};
 
 function pickEmbedToken(json: unknown): unknown {
   if (typeof json !== 'object' || json === null) return undefined;

@@ -1,6 +1,9 @@
 import { SignJWT } from 'jose';
-import { TokenIssueError } from './errors.js';
-import { ALGORITHMS, signingKey, type SigningAlgorithm, type SigningKey } from './signing-key.js';
+import type { TokenIssueError } from './errors.js';
+import { refuseUnknownOptions } from './internal/known-options.js';
+import { ownIssueError } from './internal/own-errors.js';
+import { platformReason } from './internal/platform-reason.js';
+import { ALGORITHMS, signingKey, type KeyForJose, type SigningAlgorithm, type SigningKey } from './signing-key.js';
 import type { IssuedToken, TokenIssuer } from './user-tokens.js';
 
 export type { SigningAlgorithm, SigningKey };
@@ -28,12 +31,24 @@ export interface SignTokenOptions<User> {
    * `authorize` returned. May be async. The registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`) come
    * from the options only: a claim set naming one of them is a bug in the host, and rejects with a
    * `TokenIssueError` coded `issuer-misconfigured` (as does `claims` returning a non-object, or `subject` a
-   * non-string): the handler answers 502 and logs the code.
+   * non-string): the handler answers `502 issuer-failed` and logs the code and the problem.
    */
   claims?: (user: User) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** Milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
 }
+
+const SIGN_TOKEN_OPTIONS: Record<keyof SignTokenOptions<unknown>, true> = {
+  key: true,
+  alg: true,
+  kid: true,
+  issuer: true,
+  audience: true,
+  ttl: true,
+  subject: true,
+  claims: true,
+  now: true,
+};
 
 const DEFAULT_TTL_SECONDS = 15 * 60;
 const MAX_TTL_SECONDS = 60 * 60;
@@ -44,10 +59,13 @@ const REGISTERED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'] as c
  * a JWT with `typ: JWT`, `kid` when given, and `iss`, `aud`, `iat`, `exp`, a random `jti`, `sub` and the vendor's
  * claims for the user. Resolves `{token, expiresAt}`.
  *
- * Everything about the key is checked at construction, with a `TypeError` that names the problem and never the key:
- * the algorithm is one of {@link SigningAlgorithm}, HMAC secrets are at least as long as the hash (32, 48, 64 bytes),
- * RSA keys have at least 2048 bits, and the key is a private key (or secret) of the algorithm's type, so a public key
- * can never be used as an HMAC secret.
+ * The key is checked with a `TypeError` that names the problem and never the key: the algorithm is one of
+ * {@link SigningAlgorithm}, HMAC secrets are at least as long as the hash (32, 48, 64 bytes), RSA keys have at least
+ * 2048 bits, and the key is a private key (or secret) of the algorithm's type, so a public key can never be used as an
+ * HMAC secret. All of it at construction, except what only WebCrypto's (asynchronous) import of a PKCS#8 PEM can
+ * tell, its key type, curve and size: that is checked when the first token is signed, and a key that fails it rejects
+ * every call with a `TokenIssueError` coded `issuer-key` whose message is the same. Import a PEM yourself
+ * (`key: await importPKCS8(pem, 'RS256')` from jose) to have it checked at start-up instead.
  *
  * @example Metabase-style static embedding (a shared HS256 secret; `kid` for vendors that hold several keys).
  * ```ts
@@ -60,12 +78,13 @@ const REGISTERED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'] as c
  */
 export function signToken<User = unknown>(options: SignTokenOptions<User>): TokenIssuer<User, IssuedToken> {
   if (typeof options !== 'object' || options === null) throw new TypeError('signToken: options must be an object');
+  refuseUnknownOptions<SignTokenOptions<User>>('signToken', options, SIGN_TOKEN_OPTIONS);
   const { alg } = options;
   if (typeof alg !== 'string' || !Object.hasOwn(ALGORITHMS, alg)) {
     // `none` lands here too: an unsigned token is a token anyone can mint.
     throw new TypeError(`signToken: options.alg must be one of ${Object.keys(ALGORITHMS).join(', ')}`);
   }
-  const key = signingKey(options.key, alg);
+  const loadKey = signingKey(options.key, alg);
   const kid = options.kid;
   if (kid !== undefined && (typeof kid !== 'string' || kid.trim() === '')) {
     throw new TypeError('signToken: options.kid must be a non-empty string');
@@ -100,6 +119,14 @@ export function signToken<User = unknown>(options: SignTokenOptions<User>): Toke
       throw misconfigured('options.subject must return a non-empty string');
     }
     context?.signal?.throwIfAborted();
+    let key: KeyForJose;
+    try {
+      key = await loadKey();
+    } catch (error) {
+      // A TypeError signing-key.ts wrote: it names the problem and never the key, so the log line may carry it.
+      const message = error instanceof TypeError ? error.message : `signToken: options.key for ${alg} did not import`;
+      throw ownIssueError('issuer-key', message);
+    }
 
     const iat = Math.floor(now() / 1000);
     const exp = iat + ttl;
@@ -111,16 +138,23 @@ export function signToken<User = unknown>(options: SignTokenOptions<User>): Toke
       .setExpirationTime(exp)
       .setJti(crypto.randomUUID());
     if (sub !== undefined) jwt.setSubject(sub);
-    return { token: await jwt.sign(key), expiresAt: exp };
+    let token: string;
+    try {
+      token = await jwt.sign(key);
+    } catch (error) {
+      // No cause: what the platform says about a key stays out of crash logs; its short reason goes in the message.
+      throw ownIssueError('issuer-signing', `signToken: signing with the ${alg} key failed (${platformReason(error)})`);
+    }
+    return { token, expiresAt: exp };
   };
 }
 
 /**
  * The host's own functions broke the contract, which only a call can show. Not a `TypeError`: the handler logs the
- * code of a `TokenIssueError` and answers 502, where a bare error would say only `vendor-failed`.
+ * code and this message of a `TokenIssueError` it wrote, and answers `502 issuer-failed`.
  */
 function misconfigured(problem: string): TokenIssueError {
-  return new TokenIssueError('issuer-misconfigured', `signToken: ${problem}`);
+  return ownIssueError('issuer-misconfigured', `signToken: ${problem}`);
 }
 
 function nonEmptyString(value: unknown, name: string): string {

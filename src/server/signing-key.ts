@@ -1,7 +1,7 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { base64url } from 'jose';
-import type { JWK } from 'jose';
-import { isPlaceholderSecret } from './placeholder-secret.js';
+import { base64url, importJWK, importPKCS8 } from 'jose';
+import type { JWK, KeyObject } from 'jose';
+import { platformReason } from './internal/platform-reason.js';
+import { hasUnexpandedTemplate, isPlaceholderSecret } from './placeholder-secret.js';
 
 /** The algorithms `signToken` signs with. `none` is not one of them, by design. */
 export type SigningAlgorithm =
@@ -20,9 +20,9 @@ export type SigningAlgorithm =
   | 'EdDSA';
 
 /**
- * A signing key: a `KeyObject`, a `CryptoKey` or a private JWK for any algorithm; a PEM private key for the asymmetric
- * ones (PKCS#8 `BEGIN PRIVATE KEY`, or PKCS#1 `BEGIN RSA PRIVATE KEY` and SEC1 `BEGIN EC PRIVATE KEY`); for HS* also
- * the raw secret as bytes or as a string (its UTF-8 bytes).
+ * A signing key: a `CryptoKey`, a private JWK or (on Node) a `KeyObject` for any algorithm; a PKCS#8 PEM private key
+ * (`BEGIN PRIVATE KEY`) for the asymmetric ones; for HS* also the raw secret as bytes or as a string (its UTF-8 bytes).
+ * `KeyObject` is jose's structural type, so that the declarations name no `node:` module.
  */
 export type SigningKey = KeyObject | CryptoKey | JWK | Uint8Array | string;
 
@@ -54,28 +54,54 @@ export const ALGORITHMS: Record<SigningAlgorithm, AlgorithmSpec> = {
 
 const MIN_RSA_BITS = 2048;
 
-// The key: checked against the algorithm at construction, and read once.
-// Every message below names the problem and never the key, and no error from reading the key becomes a cause: a crash
-// log must not end up holding the signing key. PEM and JWK keys are read by node:crypto's createPrivateKey, the
-// platform's own parser rather than one of ours: it is synchronous, so a bad key fails at startup, and Deno and Bun
-// provide the same module. jose signs with the KeyObject it gives.
+// The key: checked against the algorithm, read once, and never quoted. Every message below names the problem and never
+// the key, and no error from reading the key becomes a cause: a crash log must not end up holding the signing key.
+//
+// PEM and JWK keys are read by WebCrypto, through jose's importers: the platform's own parser rather than one of
+// ours, and the same on Node, Deno, Bun and workerd (node:crypto's createPrivateKey is not there on workerd without
+// a compatibility flag). WebCrypto is asynchronous, so the checks are split: what the text shows (a PEM's label, a
+// JWK's members, its curve and its RSA modulus) is checked at construction and fails the deploy; what only the
+// import can tell (a PKCS#8 PEM's key type, curve and size) is checked when the first token is signed, and fails that
+// request as `issuer-key`, with this same message in the handler's log line.
 
-type KeyForJose = KeyObject | CryptoKey | Uint8Array;
+/** What jose signs with. `KeyObject` is Node's, recognised by its tag (jose signs with it where Node is). */
+export type KeyForJose = KeyObject | CryptoKey | Uint8Array;
 
-/** Checks the key against `alg` now, and returns it as jose signs with it. */
-export function signingKey(input: unknown, alg: SigningAlgorithm): KeyForJose {
+/** The key, imported on first use and kept; rejects with a `TypeError` that names the problem, never the key. */
+export type SigningKeyLoader = () => Promise<KeyForJose>;
+
+/** What Node's `KeyObject` tells about itself: what the checks read, without naming `node:crypto`. */
+interface KeyObjectDetails {
+  type: string;
+  asymmetricKeyType?: string;
+  asymmetricKeyDetails?: { modulusLength?: number; namedCurve?: string };
+  symmetricKeySize?: number;
+}
+
+/** Checks the key against `alg` now, as far as its text and type show, and returns how jose gets it. */
+export function signingKey(input: unknown, alg: SigningAlgorithm): SigningKeyLoader {
   const spec = ALGORITHMS[alg];
-  if (spec.kind === 'hmac') return hmacSecret(input, alg, spec);
-  if (typeof input === 'string') return checkKeyObject(pemKey(input, alg), alg, spec);
-  if (isJwk(input)) return checkKeyObject(jwkKey(input, alg), alg, spec);
-  if (isKeyObject(input)) return checkKeyObject(input, alg, spec);
-  if (isCryptoKey(input)) return checkCryptoKey(input, alg, spec);
+  if (spec.kind === 'hmac') return resolved(hmacSecret(input, alg, spec));
+  if (typeof input === 'string') return once(pemImport(input, alg, spec));
+  if (isJwk(input)) return once(jwkImport(input, alg, spec));
+  if (isKeyObject(input)) return resolved(checkKeyObject(input, alg, spec));
+  if (isCryptoKey(input)) return resolved(checkCryptoKey(input, alg, spec));
   if (input instanceof Uint8Array) {
     throw new TypeError(`signToken: options.key for ${alg} must be a private key; bytes are an HMAC secret`);
   }
   throw new TypeError(
-    `signToken: options.key for ${alg} must be a PEM string, KeyObject, CryptoKey or JWK private key`,
+    `signToken: options.key for ${alg} must be a PEM string, CryptoKey, JWK or KeyObject private key`,
   );
+}
+
+function resolved(key: KeyForJose): SigningKeyLoader {
+  return () => Promise.resolve(key);
+}
+
+/** Imports on the first call only, and not before: workerd allows no crypto at a module's top level. */
+function once(load: () => Promise<KeyForJose>): SigningKeyLoader {
+  let key: Promise<KeyForJose> | undefined;
+  return () => (key ??= load());
 }
 
 function hmacSecret(input: unknown, alg: SigningAlgorithm, spec: AlgorithmSpec): KeyForJose {
@@ -89,14 +115,18 @@ function hmacSecret(input: unknown, alg: SigningAlgorithm, spec: AlgorithmSpec):
     // Algorithm confusion: a PEM or JWK text used as an HMAC secret lets anyone who has the public key forge tokens.
     if (/-----BEGIN [A-Z0-9 ]+-----/.test(text) || /^\s*\{[\s\S]*"kty"/.test(text)) throw new TypeError(notASecret);
     if (typeof input === 'string' && isPlaceholderSecret(input)) {
-      throw new TypeError(`signToken: options.key for ${alg} is a placeholder (like change-me), not a secret`);
+      throw new TypeError(
+        `signToken: options.key for ${alg} is a placeholder or an unexpanded template (like change-me or ` +
+          '${SIGNING_SECRET}), not a secret',
+      );
     }
     if (bytes.length < minBytes) throw new TypeError(tooShort);
     return bytes;
   }
   if (isKeyObject(input)) {
-    if (input.type !== 'secret') throw new TypeError(notASecret);
-    if ((input.symmetricKeySize ?? 0) < minBytes) throw new TypeError(tooShort);
+    const key = input as KeyObjectDetails;
+    if (key.type !== 'secret') throw new TypeError(notASecret);
+    if ((key.symmetricKeySize ?? 0) < minBytes) throw new TypeError(tooShort);
     return input;
   }
   if (isCryptoKey(input)) {
@@ -122,11 +152,12 @@ function hmacSecret(input: unknown, alg: SigningAlgorithm, spec: AlgorithmSpec):
     return secret;
   }
   throw new TypeError(
-    `signToken: options.key for ${alg} must be a string, Uint8Array, KeyObject, CryptoKey or JWK secret`,
+    `signToken: options.key for ${alg} must be a string, Uint8Array, CryptoKey, JWK or KeyObject secret`,
   );
 }
 
-function checkKeyObject(key: KeyObject, alg: SigningAlgorithm, spec: AlgorithmSpec): KeyObject {
+function checkKeyObject(input: KeyObject, alg: SigningAlgorithm, spec: AlgorithmSpec): KeyObject {
+  const key = input as KeyObjectDetails;
   requirePrivate(key.type, alg);
   const type = key.asymmetricKeyType;
   const { namedCurve, modulusLength } = key.asymmetricKeyDetails ?? {};
@@ -139,38 +170,104 @@ function checkKeyObject(key: KeyObject, alg: SigningAlgorithm, spec: AlgorithmSp
         : type === 'ed25519';
   if (!fits) throw new TypeError(`signToken: options.key is not ${expectedKey(alg, spec)}`);
   if (type === 'rsa') checkModulus(modulusLength, alg);
-  return key;
+  return input;
 }
 
 const NODE_CURVES: Record<string, string> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
 
+// Only a PKCS#8 block is read: the label alone says what else a PEM is, so no byte of it need be parsed here.
+const PKCS8_BLOCK = /-----BEGIN PRIVATE KEY-----[\s\S]*?-----END PRIVATE KEY-----/;
+
 /**
- * A PEM private key, as the platform reads it. When it cannot, the PEM's label alone says which mistake it was: the
- * platform's error is about the key's bytes, so it is neither quoted nor kept as a cause.
+ * A PEM private key: its label checked now, the key itself imported by WebCrypto on first use. When the import fails
+ * the platform's reason is named (`DataError`), never the bytes it was about.
  */
-function pemKey(pem: string, alg: SigningAlgorithm): KeyObject {
-  try {
-    return createPrivateKey(pem);
-  } catch {
-    if (/-----BEGIN (?:RSA )?PUBLIC KEY-----|-----BEGIN CERTIFICATE-----/.test(pem)) requirePrivate('public', alg);
-    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
-      throw new TypeError(`signToken: options.key for ${alg} is an encrypted PEM; decrypt it or pass a KeyObject`);
-    }
+function pemImport(text: string, alg: SigningAlgorithm, spec: AlgorithmSpec): () => Promise<CryptoKey> {
+  if (hasUnexpandedTemplate(text)) {
+    throw new TypeError(`signToken: options.key for ${alg} is an unexpanded template (like \${SIGNING_KEY}), not a key`);
+  }
+  // A PEM pasted into a one-line variable (`.env`, a dashboard) often keeps its line breaks as the two characters \n.
+  const pem = /[\r\n]/.test(text.trim()) ? text : text.replace(/\\n/g, '\n');
+  const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
+  if (label === undefined) {
     throw new TypeError(`signToken: options.key for ${alg} must be a PEM private key when it is a string`);
   }
+  if (/PUBLIC KEY$/.test(label) || label === 'CERTIFICATE') requirePrivate('public', alg);
+  if (label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(pem)) {
+    throw new TypeError(`signToken: options.key for ${alg} is an encrypted PEM; decrypt it or pass a CryptoKey`);
+  }
+  if (label === 'RSA PRIVATE KEY' || label === 'EC PRIVATE KEY') {
+    const rsa = label === 'RSA PRIVATE KEY';
+    const fits = rsa ? spec.kind === 'rsa' || spec.kind === 'rsa-pss' : spec.kind === 'ec';
+    if (!fits) throw new TypeError(`signToken: options.key is not ${expectedKey(alg, spec)}`);
+    throw new TypeError(
+      `signToken: options.key for ${alg} is a ${rsa ? 'PKCS#1' : 'SEC1'} PEM ("BEGIN ${label}"), which WebCrypto ` +
+        'does not read: convert it to PKCS#8 ("BEGIN PRIVATE KEY") with `openssl pkcs8 -topk8 -nocrypt -in key.pem`',
+    );
+  }
+  const block = PKCS8_BLOCK.exec(pem)?.[0];
+  if (label !== 'PRIVATE KEY' || block === undefined) {
+    throw new TypeError(`signToken: options.key for ${alg} must be a PKCS#8 PEM private key ("BEGIN PRIVATE KEY")`);
+  }
+  return async () => {
+    let key: CryptoKey;
+    try {
+      key = (await importPKCS8(block, alg, { extractable: false })) as CryptoKey;
+    } catch (error) {
+      const reason = platformReason(error);
+      throw new TypeError(`signToken: options.key is not ${expectedKey(alg, spec)} (the import failed: ${reason})`);
+    }
+    return checkCryptoKey(key, alg, spec);
+  };
 }
 
-function jwkKey(jwk: JWK, alg: SigningAlgorithm): KeyObject {
-  if (jwk.kty === 'oct') {
+/** A private JWK: its members, curve and RSA modulus checked now, the key imported by WebCrypto on first use. */
+function jwkImport(input: JWK, alg: SigningAlgorithm, spec: AlgorithmSpec): () => Promise<CryptoKey> {
+  if (input.kty === 'oct') {
     throw new TypeError(`signToken: options.key for ${alg} must be a private key, not an HMAC secret`);
   }
-  requirePrivate(typeof jwk.d === 'string' ? 'private' : 'public', alg);
-  checkJwkUse(jwk, alg);
-  try {
-    return createPrivateKey({ key: jwk, format: 'jwk' });
-  } catch {
-    throw new TypeError(`signToken: options.key for ${alg} is a JWK that is not a whole private key`);
+  requirePrivate(typeof input.d === 'string' ? 'private' : 'public', alg);
+  checkJwkUse(input, alg);
+  const fits =
+    spec.kind === 'rsa' || spec.kind === 'rsa-pss'
+      ? input.kty === 'RSA'
+      : spec.kind === 'ec'
+        ? input.kty === 'EC' && input.crv === spec.curve
+        : input.kty === 'OKP' && input.crv === 'Ed25519';
+  if (!fits) throw new TypeError(`signToken: options.key is not ${expectedKey(alg, spec)}`);
+  const members = input.kty === 'RSA' ? RSA_PRIVATE_MEMBERS : input.kty === 'EC' ? ['x', 'y', 'd'] : ['x', 'd'];
+  const notWhole = `signToken: options.key for ${alg} is a JWK that is not a whole private key`;
+  if (!members.every((name) => typeof (input as Record<string, unknown>)[name] === 'string')) {
+    throw new TypeError(notWhole);
   }
+  if (input.kty === 'RSA') checkModulus(modulusBits(input.n!, notWhole), alg);
+  // A copy: what the host does to its object afterwards changes nothing here.
+  const jwk: JWK = { ...input };
+  return async () => {
+    let key: CryptoKey;
+    try {
+      key = (await importJWK(jwk, alg, { extractable: false })) as CryptoKey;
+    } catch (error) {
+      throw new TypeError(`${notWhole} (the import failed: ${platformReason(error)})`);
+    }
+    return checkCryptoKey(key, alg, spec);
+  };
+}
+
+// RFC 7518 §6.3.2: WebCrypto imports an RSA private key with all of its CRT members, or not at all.
+const RSA_PRIVATE_MEMBERS = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'];
+
+/** The size of an RSA modulus in bits, from a JWK's `n` (base64url, big-endian). */
+function modulusBits(n: string, notWhole: string): number {
+  let bytes: Uint8Array;
+  try {
+    bytes = base64url.decode(n);
+  } catch {
+    throw new TypeError(notWhole);
+  }
+  const first = bytes.findIndex((byte) => byte !== 0);
+  if (first === -1) return 0;
+  return (bytes.length - first - 1) * 8 + (32 - Math.clz32(bytes[first]!));
 }
 
 function checkCryptoKey(key: CryptoKey, alg: SigningAlgorithm, spec: AlgorithmSpec): CryptoKey {

@@ -1,3 +1,5 @@
+import { refuseUnknownOptions } from './internal/known-options.js';
+
 /** A vendor token kept for one user. Times are epoch seconds, as in a JWT. */
 export interface CachedToken {
   token: string;
@@ -46,6 +48,7 @@ export function createMemoryTokenCache(options: MemoryTokenCacheOptions = {}): T
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('createMemoryTokenCache: options must be an object');
   }
+  refuseUnknownOptions<MemoryTokenCacheOptions>('createMemoryTokenCache', options, { maxEntries: true, now: true });
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
   if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
     throw new TypeError('createMemoryTokenCache: options.maxEntries must be a positive integer');

@@ -1,4 +1,5 @@
 import { createExchange } from './internal/exchange.js';
+import { refuseUnknownOptions } from './internal/known-options.js';
 import type { IssuedToken, TokenIssuer } from './user-tokens.js';
 
 export interface TokenExchangeOptions<User> {
@@ -11,7 +12,7 @@ export interface TokenExchangeOptions<User> {
    * Sent with every call, over the defaults `Content-Type: application/json` (with a body) and
    * `Accept: application/json`. Treated as secrets: no error message quotes a value. Values of credential-looking
    * headers (`Authorization`, `Cookie`, any name containing `key`, `token`, `secret`, `auth`, `password`) are refused
-   * at construction when empty or a placeholder such as `YOUR_API_KEY`.
+   * at construction when empty, a placeholder such as `YOUR_API_KEY` or an unexpanded template such as `${API_KEY}`.
    */
   headers?: Record<string, string>;
   /**
@@ -26,11 +27,11 @@ export interface TokenExchangeOptions<User> {
    */
   pick?: (json: unknown) => unknown;
   /**
-   * @deprecated The deadline is the caller's: `createTokenHandler({ timeoutMs })` aborts the signal it passes, and
-   * that one timer decides. This is honoured only by a call that comes without a signal (default 5000 ms); to call
-   * the exchange yourself with a deadline, pass `{ signal: AbortSignal.timeout(ms) }`.
+   * @deprecated Refused with a `TypeError`: a deadline here would never apply inside the handler, whose own
+   * `createTokenHandler({ timeoutMs })` aborts the signal it passes. To call the exchange yourself with a deadline,
+   * pass `{ signal: AbortSignal.timeout(ms) }`; a call without a signal gets 5 s.
    */
-  timeoutMs?: number;
+  timeoutMs?: never;
   /** Default `globalThis.fetch`, looked up per call. */
   fetch?: typeof fetch;
 }
@@ -52,8 +53,20 @@ export interface TokenExchangeOptions<User> {
  * ```
  */
 export function tokenExchange<User = unknown>(options: TokenExchangeOptions<User>): TokenIssuer<User, IssuedToken> {
+  if (typeof options === 'object' && options !== null) {
+    refuseUnknownOptions<TokenExchangeOptions<User>>('tokenExchange', options, TOKEN_EXCHANGE_OPTIONS);
+  }
   return createExchange('tokenExchange', options, pickToken);
 }
+
+const TOKEN_EXCHANGE_OPTIONS: Record<keyof TokenExchangeOptions<unknown>, true> = {
+  url: true,
+  headers: true,
+  body: true,
+  pick: true,
+  timeoutMs: true,
+  fetch: true,
+};
 
 function pickToken(json: unknown): unknown {
   return typeof json === 'object' && json !== null ? (json as { token?: unknown }).token : undefined;

@@ -1,7 +1,8 @@
-import { TokenIssueError } from './errors.js';
+import { describeIssueFailure, thrownKind } from './issue-failure.js';
 import { createRateLimiter, type RateLimitOptions, type RateLimitVerdict } from './rate-limit.js';
 import { bodyExceeds, checkAllowedOrigins, judgeSite } from './request-guard.js';
 import { boundedCache, boundedStore } from './internal/bounded-store.js';
+import { refuseUnknownOptions } from './internal/known-options.js';
 import { checkSharedStore, isRateLimitVerdict, type SharedTokenStore } from './shared-store.js';
 import { createMemoryTokenCache, isTokenCache, type TokenCache } from './token-cache.js';
 import { UserTokens, type IssuedToken, type TokenIssuer, type TokenIssuerResult } from './user-tokens.js';
@@ -48,7 +49,11 @@ export interface TokenHandlerOptions<User> {
   timeoutMs?: number;
   /** Milliseconds since the epoch; the clock behind the `Date` header, the cache and the rate limit. Default `Date.now`. */
   now?: () => number;
-  /** Default `console`. Receives the error code and the vendor's HTTP status only, never a token or a secret. */
+  /**
+   * Default `console`. One line per failed request: the step that failed (the issuer's code, the vendor's HTTP status,
+   * and what this library knows of why: a key that did not import and why, the deadline that passed), never a token
+   * or a secret. A host's own error is named by its class only, since its message may hold anything.
+   */
   logger?: { warn(message: string): void };
 }
 
@@ -60,6 +65,7 @@ export type TokenHandlerErrorCode =
   | 'rate-limited'
   | 'vendor-failed'
   | 'vendor-timeout'
+  | 'issuer-failed'
   | 'internal';
 
 const ERROR_MESSAGES: Record<TokenHandlerErrorCode, string> = {
@@ -70,8 +76,24 @@ const ERROR_MESSAGES: Record<TokenHandlerErrorCode, string> = {
   'rate-limited': 'Too many token requests; try again later.',
   'vendor-failed': 'The widget vendor could not issue a token.',
   'vendor-timeout': 'The widget vendor did not answer in time.',
+  'issuer-failed': 'This site could not issue a token.',
   internal: 'Internal server error.',
 };
+
+const HANDLER_OPTIONS: Record<keyof TokenHandlerOptions<unknown>, true> = {
+  authorize: true,
+  issue: true,
+  userId: true,
+  allowedOrigins: true,
+  rateLimit: true,
+  cache: true,
+  store: true,
+  refreshMargin: true,
+  timeoutMs: true,
+  now: true,
+  logger: true,
+};
+const RATE_LIMIT_OPTIONS: Record<keyof RateLimitOptions, true> = { max: true, windowMs: true, maxUsers: true };
 
 // The element sends no body; a form or a JSON ping fits in far less. Anything bigger is not a token request.
 const MAX_BODY_BYTES = 1024;
@@ -93,6 +115,7 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('createTokenHandler: options must be an object');
   }
+  refuseUnknownOptions<TokenHandlerOptions<User>>('createTokenHandler', options, HANDLER_OPTIONS);
   const { authorize, issue } = options;
   if (typeof authorize !== 'function') throw new TypeError('createTokenHandler: options.authorize must be a function');
   if (typeof issue !== 'function') throw new TypeError('createTokenHandler: options.issue must be a function');
@@ -130,18 +153,18 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
   if (options.rateLimit !== undefined && options.rateLimit !== false && typeof options.rateLimit !== 'object') {
     throw new TypeError('createTokenHandler: options.rateLimit must be {max, windowMs} or false');
   }
+  if (options.rateLimit) {
+    refuseUnknownOptions<RateLimitOptions>('createTokenHandler', options.rateLimit, RATE_LIMIT_OPTIONS, 'options.rateLimit');
+  }
   const allowedOrigins = checkAllowedOrigins(options.allowedOrigins);
   const now = options.now ?? Date.now;
   const logger = options.logger ?? console;
   const userId = options.userId ?? defaultUserId;
   const limiter = options.rateLimit === false ? null : createRateLimiter(options.rateLimit ?? {}, now);
 
-  const warn = (code: string, status?: number): void => {
-    // Only an HTTP status: a custom issuer's TokenIssueError may carry any number.
-    const isHttpStatus = status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599;
-    const vendorStatus = isHttpStatus ? ` (vendor status ${status})` : '';
+  const warn = (detail: string): void => {
     try {
-      logger.warn(`secure-widget/server: token request failed: ${code}${vendorStatus}`);
+      logger.warn(`secure-widget/server: token request failed: ${detail}`);
     } catch {
       // A broken logger must not turn a clean error response into a crash.
     }
@@ -244,8 +267,8 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
     try {
       user = await authorize(request);
       if (user !== null && user !== undefined) key = userId(user);
-    } catch {
-      warn('internal');
+    } catch (error) {
+      warn(`internal: authorize or userId threw ${thrownKind(error)} (its message is not logged: it may hold a secret)`);
       return fail(500, 'internal', cors);
     }
     if (user === null || user === undefined) return fail(401, 'unauthorized', cors);
@@ -264,13 +287,10 @@ export function createTokenHandler<User>(options: TokenHandlerOptions<User>): (r
     try {
       issued = await tokens.get(key, user, request.signal);
     } catch (error) {
-      const timedOut = error instanceof TokenIssueError && error.code === 'vendor-timeout';
       // The client went away: nobody reads this answer and the vendor did nothing wrong, so it is not logged.
-      if (!request.signal.aborted) {
-        if (error instanceof TokenIssueError) warn(error.code, error.status);
-        else warn('vendor-failed');
-      }
-      return timedOut ? fail(504, 'vendor-timeout', cors) : fail(502, 'vendor-failed', cors);
+      const failure = describeIssueFailure(error);
+      if (!request.signal.aborted) warn(failure.detail);
+      return fail(failure.status, failure.code, cors);
     }
 
     const { token: embedToken, expiresAt } = issued;

@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { MAX_TOKEN_LENGTH } from '../protocol/limits.js';
-import { TokenIssueError } from './errors.js';
+import { ownIssueError } from './internal/own-errors.js';
 import type { SharedTokenStore } from './shared-store.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
 
@@ -227,7 +227,7 @@ export class UserTokens<User> {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const message = `The token issuer did not answer within ${timeoutMs} ms.`;
-        reject(new TokenIssueError('vendor-timeout', message));
+        reject(ownIssueError('vendor-timeout', message));
         // A TimeoutError, as `AbortSignal.timeout` aborts with: what the exchanges, and any fetch, know as a timeout.
         controller.abort(new DOMException(message, 'TimeoutError'));
       }, timeoutMs);
@@ -308,12 +308,12 @@ export function usableToken(result: unknown, now: number, status?: number): Issu
   ) as Record<string, unknown>;
   const value = typeof token === 'string' ? token.trim() : '';
   if (value === '') {
-    throw new TokenIssueError('vendor-response', 'The token issuer resolved without a token.', { status });
+    throw ownIssueError('vendor-response', 'The token issuer resolved without a token.', { status });
   }
   // The element would refuse it; refused here, it stays out of the cache and the response too.
   if (!isTokenText(value)) {
     const message = `The token issuer resolved a token longer than ${MAX_TOKEN_LENGTH} characters.`;
-    throw new TokenIssueError('vendor-response', message, { status });
+    throw ownIssueError('vendor-response', message, { status });
   }
   const life = positive(expiresIn);
   const times = [readJwtExpiry(value), hintSeconds(expiresAt), life === undefined ? undefined : now / 1000 + life];

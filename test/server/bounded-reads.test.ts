@@ -162,7 +162,10 @@ describe(`reads the vendor's answer no further than MAX_TOKEN_BODY (${MAX_TOKEN_
 
       assert.equal(response.status, 502);
       assert.equal((await response.json()).error.code, 'vendor-failed');
-      assert.deepEqual(logs, ['secure-widget/server: token request failed: vendor-response (vendor status 200)']);
+      assert.deepEqual(logs, [
+        'secure-widget/server: token request failed: vendor-response (vendor status 200): ' +
+          `The vendor token API answered more than ${MAX_TOKEN_BODY} bytes.`,
+      ]);
       // Far from the handler's 5 s deadline: the limit decided, not a timer.
       assert.ok(elapsed < 2000, `took ${Math.round(elapsed)} ms`);
       assert.equal(await vendor.calls[0]!.cut, true, 'the vendor finished sending: the host read it all');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -189,8 +189,7 @@ describe('the Qrvey configuration of tokenExchange', () => {
 
 describe('tokenExchange gives each vendor failure its own code and never shows a secret', () => {
   const secretBody = (user: { id: string }) => ({ userId: user.id, password: 'body-secret-92c1' });
-  const exchange = (timeoutMs = 2000) =>
-    tokenExchange({ url: tokenUrl, headers: { 'x-api-key': API_KEY }, body: secretBody, timeoutMs });
+  const exchange = () => tokenExchange({ url: tokenUrl, headers: { 'x-api-key': API_KEY }, body: secretBody });
   const secrets = [API_KEY, 'body-secret-92c1'];
 
   const echo = (req: http.IncomingMessage, body: string) => `<html>${body} ${req.headers['x-api-key']}`;
@@ -273,20 +272,24 @@ describe('tokenExchange gives each vendor failure its own code and never shows a
     assert.equal(error.code, 'vendor-timeout');
   });
 
-  it('with a signal, its own timeoutMs runs no timer: the signal is the deadline', async () => {
+  it('with a signal, it runs no timer of its own: the signal is the deadline', async (t) => {
     freshVendor(() => {});
-    const started = Date.now();
-    const error = await rejection(exchange(50)({ id: 'u1' }, { signal: AbortSignal.timeout(300) }));
+    const deadline = AbortSignal.timeout(100);
+    const timers = t.mock.method(AbortSignal, 'timeout');
+    const error = await rejection(exchange()({ id: 'u1' }, { signal: deadline }));
     assert.ok(error instanceof TokenIssueError);
     assert.equal(error.code, 'vendor-timeout');
-    assert.ok(Date.now() - started >= 290, `gave up after ${Date.now() - started} ms, before the signal did`);
+    assert.equal(timers.mock.callCount(), 0);
   });
 
-  it('without a signal, the deprecated timeoutMs still bounds the call', async () => {
+  it('without a signal, a call gets 5 s', async (t) => {
     freshVendor(() => {});
-    const error = await rejection(exchange(50)({ id: 'u1' }, undefined as never));
+    // The 5 s deadline, made to pass at once: its length is what is asserted, not waited for.
+    const timers = t.mock.method(AbortSignal, 'timeout', () => AbortSignal.abort(new DOMException('late', 'TimeoutError')));
+    const error = await rejection(exchange()({ id: 'u1' }, undefined as never));
     assert.ok(error instanceof TokenIssueError);
     assert.equal(error.code, 'vendor-timeout');
+    assert.deepEqual(timers.mock.calls.map((call) => call.arguments), [[5000]]);
   });
 
   it('a caller that gives up gets its own AbortError back, untouched', async () => {
@@ -324,7 +327,10 @@ describe('tokenExchange checks its options at construction', () => {
     ['an empty secret header', { headers: { 'X-Auth-Token': '' } }, /X-Auth-Token/],
     ['a body that is not a function', { body: { userId: 'u1' } }, /body/],
     ['a pick that is not a function', { pick: 'token' }, /pick/],
-    ['a zero timeout', { timeoutMs: 0 }, /timeoutMs/],
+    ['an unexpanded template as an API key', { headers: { 'x-api-key': '${QRVEY_API_KEY}' } }, /x-api-key.*template/],
+    ['a Helm template as a bearer token', { headers: { Authorization: 'Bearer {{ .Values.token }}' } }, /Authorization/],
+    ['an unexpanded template in the URL', { url: 'https://${QRVEY_DOMAIN}/devapi/v4/core/login/token' }, /url.*template/],
+    ['an option it does not know', { header: { 'x-api-key': API_KEY } }, /options\.header is not an option; did you mean headers\?/],
   ];
   for (const [name, override, message] of rejected) {
     it(`refuses ${name}, naming the option and not the secret`, () => {
@@ -332,6 +338,21 @@ describe('tokenExchange checks its options at construction', () => {
       assert.match(error.message, message);
       assert.match(error.message, /^tokenExchange: /);
       assertHidesSecrets(error, [API_KEY]);
+    });
+  }
+
+  // Deprecated, then refused rather than ignored: inside the handler it never applied (a 504 came after 5 s, not 300 ms).
+  for (const timeoutMs of [300, 0, 10_000]) {
+    it(`refuses the exchange's own timeoutMs (${timeoutMs}), naming the handler's timeoutMs and AbortSignal.timeout`, () => {
+      for (const construct of [
+        () => tokenExchange({ url: 'https://vendor.example/token', timeoutMs } as never),
+        () => accessKeyExchange({ url: 'https://vendor.example/token', accessId: 'a1', accessKey: API_KEY, timeoutMs } as never),
+      ]) {
+        const error = refusal(construct);
+        assert.match(error.message, /options\.timeoutMs is no longer read/);
+        assert.match(error.message, /createTokenHandler\(\{ timeoutMs \}\)/);
+        assert.match(error.message, /AbortSignal\.timeout\(ms\)/);
+      }
     });
   }
 
@@ -385,6 +406,13 @@ describe('accessKeyExchange refuses a placeholder access key at construction', (
     'placeholder',
     'access_key',
     '${ACCESS_KEY}',
+    // Unexpanded templates, whatever the variable is called: the name's words are no placeholder's.
+    '${QRVEY_API_KEY}',
+    '${process.env.RETURNING_AI_KEY}',
+    '${{ secrets.RETURNING_AI_KEY }}',
+    '{{ .Values.returningAi.accessKey }}',
+    '$RETURNING_AI_KEY',
+    '<returning ai access key>',
     '{{accessKey}}',
     '%ACCESS_KEY%',
     'undefined',
@@ -399,6 +427,11 @@ describe('accessKeyExchange refuses a placeholder access key at construction', (
       if (accessKey.trim() !== '') assert.equal(error.message, placeholderMessage);
     });
   }
+
+  it('refuses an unexpanded template as the access id, naming accessId', () => {
+    const error = refusal(() => accessKeyExchange({ ...base, accessId: '${RETURNING_AI_ID}', accessKey: API_KEY }));
+    assert.match(error.message, /options\.accessId is an unexpanded template/);
+  });
 
   const realKeys = [
     'sk_live_very_secret_value',
@@ -437,6 +470,7 @@ const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
 const nodeEc = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const sec1Pem = nodeEc.privateKey.export({ type: 'sec1', format: 'pem' }) as string;
 const ecPem = await exportPKCS8(ec.privateKey);
+const ecJwk = await exportJWK(ec.privateKey);
 const edJwk = await exportJWK(ed.privateKey);
 const edPem = await exportPKCS8(ed.privateKey);
 const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
@@ -447,6 +481,7 @@ const encrypted = { format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pem-passp
 const encryptedPem = nodeRsa.privateKey.export({ type: 'pkcs8', ...encrypted }) as string;
 const encryptedPkcs1Pem = nodeRsa.privateKey.export({ type: 'pkcs1', ...encrypted }) as string;
 const weakRsaPem = pem(weakRsa.privateKey);
+const corruptPem = `-----BEGIN PRIVATE KEY-----\n${Buffer.from('not a key at all').toString('base64')}\n-----END PRIVATE KEY-----`;
 const weakRsaJwk = weakRsa.privateKey.export({ format: 'jwk' }) as JWK;
 const rsaPem = await exportPKCS8(rsa.privateKey);
 const rsaJwk = await exportJWK(rsa.privateKey);
@@ -480,12 +515,15 @@ describe('signToken mints a token the vendor can verify', () => {
     ['an HS512 byte secret', 'HS512', new Uint8Array(64).fill(7), new Uint8Array(64).fill(7)],
     ['an RS256 CryptoKey', 'RS256', rsa.privateKey, rsa.publicKey],
     ['an RS256 PEM string', 'RS256', rsaPem, rsa.publicKey],
-    ['an RS256 PKCS#1 PEM string ("BEGIN RSA PRIVATE KEY")', 'RS256', pkcs1Pem, nodeRsa.publicKey],
+    ['an RS256 PEM whose line breaks came through a one-line variable as \\n', 'RS256', rsaPem.replace(/\n/g, '\\n'), rsa.publicKey],
+    ['an RS256 PEM with text around it (openssl\'s Bag Attributes)', 'RS256', `Bag Attributes\n${rsaPem}\n`, rsa.publicKey],
+    ['an RS256 KeyObject read from a PKCS#1 PEM on Node', 'RS256', createPrivateKey(pkcs1Pem), nodeRsa.publicKey],
     ['an RS256 JWK', 'RS256', rsaJwk, rsa.publicKey],
     ['a PS256 KeyObject', 'PS256', nodeRsa.privateKey, nodeRsa.publicKey],
     ['an ES256 CryptoKey', 'ES256', ec.privateKey, ec.publicKey],
     ['an ES256 PEM string', 'ES256', ecPem, ec.publicKey],
-    ['an ES256 SEC1 PEM string ("BEGIN EC PRIVATE KEY")', 'ES256', sec1Pem, nodeEc.publicKey],
+    ['an ES256 JWK', 'ES256', ecJwk, ec.publicKey],
+    ['an ES256 KeyObject read from a SEC1 PEM on Node', 'ES256', createPrivateKey(sec1Pem), nodeEc.publicKey],
     ['an Ed25519 CryptoKey', 'EdDSA', ed.privateKey, ed.publicKey],
     ['an Ed25519 JWK', 'EdDSA', edJwk, ed.publicKey],
     ['an Ed25519 PEM string', 'EdDSA', edPem, ed.publicKey],
@@ -608,7 +646,7 @@ describe('signToken refuses weak or mismatched keys at construction', () => {
     ['an RSA private key as an HS256 secret', () => ({ key: rsa.privateKey }), /not a public or private key/],
     ['a JWK text as an HS256 secret', () => ({ key: JSON.stringify(rsaJwk) }), /not a public or private key/],
     ['an RSA key of 1024 bits (KeyObject)', () => ({ alg: 'RS256', key: weakRsa.privateKey }), /2048 bits/],
-    ['an RSA key of 1024 bits (PEM)', () => ({ alg: 'PS256', key: weakRsaPem }), /2048 bits/],
+    ['an RSA key of 1024 bits (PEM, known once imported)', () => ({ alg: 'PS256', key: weakRsaPem }), /2048 bits/],
     ['an RSA key of 1024 bits (JWK)', () => ({ alg: 'RS512', key: weakRsaJwk }), /2048 bits/],
     ['an RSA public key', () => ({ alg: 'RS256', key: rsa.publicKey }), /public key/],
     ['an RSA public key PEM', () => ({ alg: 'RS256', key: rsaPublicPem }), /public key/],
@@ -616,12 +654,21 @@ describe('signToken refuses weak or mismatched keys at construction', () => {
     ['an EC key for RS256', () => ({ alg: 'RS256', key: ec.privateKey }), /RSA private key/],
     ['an RSA key for ES256', () => ({ alg: 'ES256', key: rsa.privateKey }), /EC private key on P-256/],
     ['a P-384 key for ES256', () => ({ alg: 'ES256', key: p384.privateKey }), /P-256/],
-    ['a P-384 PEM for ES256', () => ({ alg: 'ES256', key: pem(p384.privateKey) }), /P-256/],
-    ['an ES256 PEM for RS256', () => ({ alg: 'RS256', key: ecPem }), /RSA private key/],
+    ['a P-384 PEM for ES256 (known once imported)', () => ({ alg: 'ES256', key: pem(p384.privateKey) }), /P-256/],
+    ['an ES256 PEM for RS256 (known once imported)', () => ({ alg: 'RS256', key: ecPem }), /RSA private key/],
+    ['a PKCS#8 PEM that is no key (known once imported)', () => ({ alg: 'ES256', key: corruptPem }), /import failed/],
     ['an Ed25519 JWK for ES256', () => ({ alg: 'ES256', key: edJwk }), /EC private key/],
     ['an encrypted PEM', () => ({ alg: 'RS256', key: encryptedPem }), /encrypted/],
     ['an encrypted PKCS#1 PEM', () => ({ alg: 'RS256', key: encryptedPkcs1Pem }), /encrypted/],
     ['a PKCS#1 PEM for ES256', () => ({ alg: 'ES256', key: pkcs1Pem }), /EC private key on P-256/],
+    // WebCrypto reads PKCS#8 only; the label says which other format it is, so the message says how to convert it.
+    ['a PKCS#1 PEM for RS256', () => ({ alg: 'RS256', key: pkcs1Pem }), /PKCS#1 PEM.*openssl pkcs8 -topk8 -nocrypt/],
+    ['a SEC1 PEM for ES256', () => ({ alg: 'ES256', key: sec1Pem }), /SEC1 PEM.*openssl pkcs8 -topk8 -nocrypt/],
+    ['a SEC1 PEM for RS256', () => ({ alg: 'RS256', key: sec1Pem }), /RSA private key/],
+    ['an unexpanded template for RS256', () => ({ alg: 'RS256', key: '${METABASE_SIGNING_KEY}' }), /unexpanded template/],
+    ['an unexpanded template as an HS256 secret', () => ({ key: '${METABASE_SECRET_KEY_FOR_EMBEDDING}' }), /template/],
+    ['an EC JWK on P-384 for ES256', () => ({ alg: 'ES256', key: p384.privateKey.export({ format: 'jwk' }) as JWK }), /P-256/],
+    ['an EC JWK without its y', () => ({ alg: 'ES256', key: { ...ecJwk, y: undefined } }), /not a whole/],
     ['an RSA JWK missing a private part', () => ({ alg: 'RS256', key: { ...rsaJwk, dp: undefined } }), /not a whole/],
     ['an RSA-PSS-only key for PS256', () => ({ alg: 'PS256', key: pssOnly.privateKey }), /not restricted to RSA-PSS/],
     ['an Ed25519 key for ES256', () => ({ alg: 'ES256', key: ed.privateKey }), /EC private key/],
@@ -638,11 +685,25 @@ describe('signToken refuses weak or mismatched keys at construction', () => {
     ['an empty audience list', () => ({ audience: [] }), /audience/],
     ['an empty kid', () => ({ kid: '' }), /kid/],
     ['claims that are not a function', () => ({ claims: { a: 1 } as never }), /claims/],
+    // Not ignored: the token would live the default 900 s, not what was asked.
+    ['expiresIn for ttl', () => ({ expiresIn: 600 }) as never, /options\.expiresIn is not an option .*ttl/],
+    ['a misspelt audience', () => ({ audiance: 'metabase' }) as never, /options\.audiance is not an option; did you mean audience\?/],
   ];
   for (const [name, options, message] of refused) {
-    it(`refuses ${name} with a TypeError that names the problem, not the key`, async () => {
+    const whenUsed = name.includes('known once imported');
+    const when = whenUsed ? 'on its first call, coded issuer-key' : 'at construction with a TypeError';
+    it(`refuses ${name} ${when}, naming the problem, not the key`, async () => {
       const override = await options();
-      const error = refusal(() => sign({ ...override } as never));
+      let error: Error;
+      if (whenUsed) {
+        // WebCrypto's import is asynchronous: the key's type, curve and size are known on the first call only.
+        const issue = sign({ ...override } as never);
+        error = (await rejection(issue({ id: 'u1' }, { signal: signal() }))) as Error;
+        assert.ok(error instanceof TokenIssueError, `expected a TokenIssueError, got ${String(error)}`);
+        assert.equal(error.code, 'issuer-key');
+      } else {
+        error = refusal(() => sign({ ...override } as never));
+      }
       assert.match(error.message, /^signToken: /);
       assert.match(error.message, message);
       // Nothing the key was read with rides along: a crash log must not hold the key.
@@ -650,6 +711,36 @@ describe('signToken refuses weak or mismatched keys at construction', () => {
       assertHidesSecrets(error, keySecrets);
     });
   }
+
+  it('imports a PEM once, on the first call and not before, and keeps refusing a key that failed', async (t) => {
+    const imports = t.mock.method(crypto.subtle, 'importKey');
+    const good = sign({ alg: 'RS256', key: rsaPem });
+    const bad = sign({ alg: 'RS256', key: weakRsaPem });
+    assert.equal(imports.mock.callCount(), 0, 'imported at construction');
+    await Promise.all([1, 2, 3].map(() => good({ id: 'u1' }, { signal: signal() })));
+    assert.equal(imports.mock.callCount(), 1);
+    for (let i = 0; i < 2; i++) {
+      const error = await rejection(bad({ id: 'u1' }, { signal: signal() }));
+      assert.equal((error as TokenIssueError).code, 'issuer-key');
+    }
+    assert.equal(imports.mock.callCount(), 2);
+  });
+
+  it('a signature the platform refuses is issuer-signing, with its reason and without the key', async () => {
+    // A KeyObject that jose turns into a CryptoKey through toCryptoKey, which workerd's node:crypto does not have.
+    const broken = Object.assign(Object.create(nodeRsa.privateKey) as KeyObject, {
+      toCryptoKey: () => {
+        throw new TypeError('The toCryptoKey method is not implemented');
+      },
+    });
+    Object.defineProperty(broken, Symbol.toStringTag, { value: 'KeyObject' });
+    const error = await rejection(sign({ alg: 'RS256', key: broken })({ id: 'u1' }, { signal: signal() }));
+    assert.ok(error instanceof TokenIssueError);
+    assert.equal(error.code, 'issuer-signing');
+    assert.match(error.message, /^signToken: signing with the RS256 key failed \(TypeError: The toCryptoKey method/);
+    assert.equal(error.cause, undefined);
+    assertHidesSecrets(error, keySecrets);
+  });
 
   it('never shows the secret of a refused key, as text or as bytes', () => {
     const secret = 'short-secret-of-31-bytes-123456';

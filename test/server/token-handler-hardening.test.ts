@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { accessKeyExchange, createMemoryTokenCache, createTokenHandler, toNodeListener } from '../../src/server/index.js';
+import {
+  TokenIssueError,
+  accessKeyExchange,
+  createMemoryTokenCache,
+  createTokenHandler,
+  toNodeListener,
+} from '../../src/server/index.js';
 import type { CachedToken, SharedTokenStore, TokenCache, TokenHandlerOptions } from '../../src/server/index.js';
 import { STORE_TIMEOUT_MS, boundedStore } from '../../src/server/internal/bounded-store.js';
 import { createReferenceVendor } from '../../demo/vendor/index.js';
@@ -270,7 +276,8 @@ describe("caches each user's token, with one vendor call per user at a time", ()
     const host = await startHost({
       issue: async () => {
         vendorCalls += 1;
-        if (fail) throw new Error('vendor down');
+        // A custom issuer reports the vendor's failure as one, so that the answer says it is the vendor's.
+        if (fail) throw new TokenIssueError('vendor-http', 'vendor down', { status: 503 });
         return { token: await vendor.issueToken() };
       },
     });

@@ -69,6 +69,7 @@ const STATUS_OF: Record<TokenHandlerErrorCode, number> = {
   'rate-limited': 429,
   'vendor-failed': 502,
   'vendor-timeout': 504,
+  'issuer-failed': 502,
   internal: 500,
 };
 const ISSUE_CODES: TokenIssueErrorCode[] = [
@@ -77,8 +78,15 @@ const ISSUE_CODES: TokenIssueErrorCode[] = [
   'vendor-timeout',
   'vendor-response',
   'issuer-misconfigured',
+  'issuer-key',
+  'issuer-signing',
 ];
-const LOG_LINE = /^secure-widget\/server: token request failed: [a-z-]+(?:: pass options\.userId)?(?: \(vendor status [1-5]\d\d\))?$/;
+/**
+ * The step (a code), the vendor's HTTP status if any, and why: this library's own words, or a thrown error's class.
+ * Secrets are looked for in every line separately (checkWorld).
+ */
+const LOG_LINE =
+  /^secure-widget\/server: token request failed: [a-z-]+(?:: pass options\.userId)?(?: \(vendor status [1-5]\d\d\))?(?:: [^\n]+)?$/;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const delay = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: MAX_DELAY_MS }) });
@@ -1036,6 +1044,20 @@ describe('the token handler holds its contract against hostile requests, vendors
   });
 });
 
+/**
+ * Resolves on the first of 'drain' and 'close', and takes both listeners off: a once-listener that never fires stays,
+ * and a body written in many chunks left one 'close' listener per chunk (Node's MaxListenersExceededWarning).
+ */
+function drainedOrClosed(request: http.ClientRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const settle = () => {
+      request.off('drain', settle).off('close', settle);
+      resolve();
+    };
+    request.once('drain', settle).once('close', settle);
+  });
+}
+
 async function writeBody(request: http.ClientRequest, plan: RequestPlan, body: BodyInit | undefined): Promise<void> {
   try {
     // A declared length far above the bytes sent: the handler refuses it unread, so nothing is sent.
@@ -1043,7 +1065,7 @@ async function writeBody(request: http.ClientRequest, plan: RequestPlan, body: B
     if (body instanceof ReadableStream) {
       const reader = body.getReader();
       for (let chunk = await reader.read(); !chunk.done && !request.destroyed; chunk = await reader.read()) {
-        if (!request.write(chunk.value)) await new Promise((resolve) => request.once('drain', resolve).once('close', resolve));
+        if (!request.write(chunk.value)) await drainedOrClosed(request);
       }
       await reader.cancel();
     } else {

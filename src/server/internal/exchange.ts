@@ -4,13 +4,15 @@
  */
 import { MAX_TOKEN_BODY } from '../../protocol/limits.js';
 import { urlRuleViolation } from '../../protocol/url-rule.js';
-import { TokenIssueError } from '../errors.js';
-import { isPlaceholderSecret } from '../placeholder-secret.js';
+import { hasUnexpandedTemplate, isPlaceholderSecret } from '../placeholder-secret.js';
 import type { TokenExchangeOptions } from '../token-exchange.js';
 import { usableToken, type IssuedToken, type TokenIssuer } from '../user-tokens.js';
 import { readBoundedBody } from './bounded-body.js';
+import { ownIssueError } from './own-errors.js';
+import { causeCode } from './platform-reason.js';
 
-const DEFAULT_TIMEOUT_MS = 5000;
+/** For a call that comes without a signal (one made by hand): the handler always passes one, with its deadline. */
+const SIGNAL_LESS_TIMEOUT_MS = 5000;
 
 /** `caller` is the public function's name, for its `TypeError`s; `defaultPick` its own default `pick`. */
 export function createExchange<User>(
@@ -25,10 +27,13 @@ export function createExchange<User>(
   if (makeBody !== undefined && typeof makeBody !== 'function') {
     throw new TypeError(`${caller}: options.body must be a function of the user`);
   }
-  // Deprecated, and still checked: a wrong value fails at startup, as it always did.
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new TypeError(`${caller}: options.timeoutMs must be a positive integer (milliseconds)`);
+  // Refused rather than ignored: inside the handler the handler's deadline decides, so a value here would be a
+  // deadline that never applies (`timeoutMs: 300` answered 504 after 5 s). The message names what replaces it.
+  if ((options as { timeoutMs?: unknown }).timeoutMs !== undefined) {
+    throw new TypeError(
+      `${caller}: options.timeoutMs is no longer read; set the deadline on the handler, ` +
+        'createTokenHandler({ timeoutMs }), or pass { signal: AbortSignal.timeout(ms) } when you call the issuer yourself',
+    );
   }
   const pick = options.pick ?? defaultPick;
   if (typeof pick !== 'function') throw new TypeError(`${caller}: options.pick must be a function`);
@@ -40,17 +45,20 @@ export function createExchange<User>(
   return async (user, context) => {
     // The caller's signal carries the deadline (createTokenHandler's aborts after its own timeoutMs); only a call
     // without one gets a timer here. Either way one timer decides, never the first of two.
-    const signal = context?.signal ?? AbortSignal.timeout(timeoutMs);
+    const signal = context?.signal ?? AbortSignal.timeout(SIGNAL_LESS_TIMEOUT_MS);
     // The host's own code, so its errors pass through as they are: they are not the vendor's failures.
     const bodyValue: unknown = makeBody ? await makeBody(user) : undefined;
     if (signal.aborted) throw abortError(signal);
     const body = bodyValue === undefined ? undefined : JSON.stringify(bodyValue);
 
     // Aborts and timeouts can strike while the headers or the body are on their way: both map the same way.
-    const failure = (error: unknown): unknown =>
-      signal.aborted
-        ? abortError(signal)
-        : new TokenIssueError('vendor-network', 'The vendor token API could not be reached.', { cause: error });
+    // The platform's code (`ECONNREFUSED`, `ENOTFOUND`) says why, and names no host, path or query.
+    const failure = (error: unknown): unknown => {
+      if (signal.aborted) return abortError(signal);
+      const code = causeCode(error);
+      const why = code === undefined ? '' : ` (${code})`;
+      return ownIssueError('vendor-network', `The vendor token API could not be reached${why}.`, { cause: error });
+    };
 
     const headers = new Headers({ Accept: 'application/json' });
     if (body !== undefined) headers.set('Content-Type', 'application/json');
@@ -74,7 +82,7 @@ export function createExchange<User>(
     if (response.status < 200 || response.status > 299) {
       // The body is never read: it may echo the request, and nothing in it is needed.
       void response.body?.cancel().catch(() => {});
-      throw new TokenIssueError('vendor-http', `The vendor token API answered HTTP ${response.status}.`, {
+      throw ownIssueError('vendor-http', `The vendor token API answered HTTP ${response.status}.`, {
         status: response.status,
       });
     }
@@ -87,7 +95,7 @@ export function createExchange<User>(
     }
     if (bytes === null) {
       // Whatever it is (a page, a dump, an attack), it is no token envelope: read no further, and quote none of it.
-      throw new TokenIssueError('vendor-response', `The vendor token API answered more than ${MAX_TOKEN_BODY} bytes.`, {
+      throw ownIssueError('vendor-response', `The vendor token API answered more than ${MAX_TOKEN_BODY} bytes.`, {
         status: response.status,
       });
     }
@@ -98,7 +106,7 @@ export function createExchange<User>(
       json = JSON.parse(new TextDecoder().decode(bytes));
     } catch {
       // No cause: JSON.parse's SyntaxError quotes the body, and the body may echo a secret.
-      throw new TokenIssueError('vendor-response', 'The vendor token API answered with a body that is not JSON.', {
+      throw ownIssueError('vendor-response', 'The vendor token API answered with a body that is not JSON.', {
         status: response.status,
       });
     }
@@ -107,7 +115,7 @@ export function createExchange<User>(
     try {
       picked = pick(json);
     } catch (error) {
-      throw new TokenIssueError('vendor-response', 'options.pick threw on the vendor token API response.', {
+      throw ownIssueError('vendor-response', 'options.pick threw on the vendor token API response.', {
         status: response.status,
         cause: error,
       });
@@ -124,7 +132,7 @@ export function createExchange<User>(
 function abortError(signal: AbortSignal): unknown {
   const reason: unknown = signal.reason;
   if ((reason as { name?: unknown } | null)?.name !== 'TimeoutError') return reason;
-  return new TokenIssueError('vendor-timeout', 'The vendor token API did not answer in time.', { cause: reason });
+  return ownIssueError('vendor-timeout', 'The vendor token API did not answer in time.', { cause: reason });
 }
 
 function requestHeaders(caller: string, input: unknown): Array<[string, string]> {
@@ -143,7 +151,9 @@ function requestHeaders(caller: string, input: unknown): Array<[string, string]>
       throw new TypeError(`${option} is not a valid header name and value`);
     }
     if (isCredentialHeader(name) && isPlaceholderSecret(value)) {
-      throw new TypeError(`${option} is empty or a placeholder (like YOUR_API_KEY), not a credential`);
+      throw new TypeError(
+        `${option} is empty, a placeholder or an unexpanded template (like YOUR_API_KEY or \${API_KEY}), not a credential`,
+      );
     }
     headers.push([name, value]);
   }
@@ -160,6 +170,10 @@ function isCredentialHeader(name: string): boolean {
 }
 
 function vendorUrl(caller: string, input: unknown): URL {
+  // `https://${QRVEY_DOMAIN}/…` parses (`$`, `{` and `}` may stand in a host name) and would fail on every request.
+  if (typeof input === 'string' && hasUnexpandedTemplate(input)) {
+    throw new TypeError(`${caller}: options.url holds an unexpanded template (like \${VENDOR_DOMAIN})`);
+  }
   let url: URL;
   try {
     if (typeof input !== 'string' && !(input instanceof URL)) throw new TypeError();
