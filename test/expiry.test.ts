@@ -62,10 +62,10 @@ describe('refreshes ahead of expiry', () => {
     const first = vendor.getAttribute('embed-token');
 
     await time!.advance(49_000);
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
     await time!.advance(1_500);
     await until(() => log.of('secure-widget-token').length === 2, 'the prefetched token');
-    expect(await scope.calls()).to.equal(2);
+    expect(scope.started()).to.equal(2);
     expect(vendor.getAttribute('embed-token')).to.not.equal(first);
     // Handing over a token is not a reload: the widget reloads only when the vendor asks.
     expect((vendor as ReloadableWidget).reloadedWith).to.deep.equal([]);
@@ -78,7 +78,7 @@ describe('refreshes ahead of expiry', () => {
     await time.configure({ ttlSeconds: 20 });
     const { log } = await readyWidget(scope, '<template><reloadable-widget></reloadable-widget></template>', '');
     await time!.advance(9_000);
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
     await time!.advance(1_500);
     await until(() => log.of('secure-widget-token').length === 2, 'the prefetched token');
   });
@@ -99,7 +99,7 @@ describe('recovers when the vendor fires its expiry event', () => {
     const reload = await nextEvent(widget, 'secure-widget-reload');
     expect(reload.detail).to.deep.equal({ reason: 'expired' });
     expect(vendor.reloadedWith).to.deep.equal([next]);
-    expect(await scope.calls()).to.equal(2);
+    expect(scope.started()).to.equal(2);
     expect(widget.status).to.equal('ready');
   });
 
@@ -110,7 +110,7 @@ describe('recovers when the vendor fires its expiry event', () => {
     const first = vendor.getAttribute('embed-token');
     vendor.dispatchEvent(rejected());
     await nextEvent(widget, 'secure-widget-reload');
-    expect(await scope.calls()).to.equal(2);
+    expect(scope.started()).to.equal(2);
     expect(vendor.reloadedWith).to.have.length(1);
     expect(vendor.reloadedWith[0]).to.not.equal(first);
   });
@@ -154,7 +154,7 @@ describe('recovers when the vendor fires its expiry event', () => {
     widgets[1]!.querySelector('plain-vendor-widget')!.dispatchEvent(rejected());
     await reloads;
     expect(reload.callCount).to.equal(1);
-    expect(await scope.calls()).to.equal(2);
+    expect(scope.started()).to.equal(2);
     expect(log.events).to.have.length(3);
     const tokens = widgets.map((widget) => widget.querySelector('plain-vendor-widget')!.getAttribute('embed-token'));
     expect(new Set(tokens).size).to.equal(1);
@@ -177,7 +177,7 @@ describe('recovers when the vendor fires its expiry event', () => {
     );
     widget.querySelector('plain-vendor-widget')!.dispatchEvent(rejected());
     await until(() => log.of('secure-widget-reload').length === 2, 'a second recovery');
-    expect(await scope.calls()).to.equal(3);
+    expect(scope.started()).to.equal(3);
     expect(widget.status).to.equal('ready');
   });
 
@@ -219,7 +219,7 @@ describe('recovers when the vendor fires its expiry event', () => {
     widget.dispatchEvent(rejected());
     document.body.dispatchEvent(rejected());
     expect(log.of('secure-widget-reload')).to.have.length(0);
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
   });
 
   it('listens for a custom expiry-event', async () => {
@@ -250,9 +250,9 @@ describe('recovers when the vendor fires its expiry event', () => {
     expect(error.detail.code).to.equal('reload-loop');
     expect(error.detail.fatal).to.equal(true);
     expect(widget.status).to.equal('error');
-    const calls = await scope.calls();
+    const calls = scope.started();
     vendor.dispatchEvent(rejected());
-    expect(await scope.calls()).to.equal(calls);
+    expect(scope.started()).to.equal(calls);
     expect(log.of('secure-widget-reload')).to.have.length(2);
   });
 });
@@ -281,7 +281,7 @@ describe('end to end with the reference vendor', () => {
     await until(() => log.of('secure-widget-reload').length === 1, 'the reload');
     expect(log.of('secure-widget-reload')[0]!.detail.reason).to.equal('expired');
     await until(() => vendor.dataset.state === 'ready' && vendor.loadedTokenId === nextId, 'the vendor to reload');
-    expect(await scope.calls()).to.equal(2);
+    expect(scope.started()).to.equal(2);
     expect(widget.status).to.equal('ready');
   });
 });
@@ -295,7 +295,7 @@ describe('refresh() and reload()', () => {
     const reload = nextEvent(widget, 'secure-widget-reload');
     await widget.refresh();
     expect((await reload).detail.reason).to.equal('manual');
-    expect(await scope.calls()).to.equal(2);
+    expect(scope.started()).to.equal(2);
     expect(vendor.reloadedWith).to.have.length(1);
     expect(vendor.reloadedWith[0]).to.not.equal(first);
   });
@@ -306,6 +306,6 @@ describe('refresh() and reload()', () => {
     const vendor = widget.querySelector<ReloadableWidget>('reloadable-widget')!;
     await widget.reload();
     expect(vendor.reloadedWith).to.deep.equal([vendor.getAttribute('embed-token')]);
-    expect(await scope.calls()).to.equal(1);
+    expect(scope.started()).to.equal(1);
   });
 });

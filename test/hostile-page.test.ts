@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import '../src/index.js';
 import type { SecureWidget } from '../src/element/secure-widget.js';
 import type { SecureWidgetErrorDetail } from '../src/element/events.js';
-import { cleanUpAfterEach, mount, nextEvent, pause, recordEvents, testScope, until } from './support/browser.js';
+import { cleanUpAfterEach, fakeTime, mount, nextEvent, nextTask, recordEvents, testScope, until } from './support/browser.js';
 
 // A hostile page, endpoint and markup against the element (issue 10): each case asserts the typed code and that the
 // token went nowhere it should not (attributes, storage, console, event details, URLs the browser requested).
@@ -70,8 +70,9 @@ describe('token-attribute is an allow-list', () => {
       const target = widget(`token-endpoint="${scope.endpoint}" token-attribute="${name}"`);
       const error = await firstError(target);
       expect(error.code).to.equal('config-invalid');
-      await pause(50);
-      expect(await scope.calls()).to.equal(0);
+      // Raised by the start that would have made the request: that start is over, microtasks included.
+      await nextTask();
+      expect(scope.started()).to.equal(0);
     });
   }
 
@@ -146,12 +147,16 @@ describe('numbers that are junk, and tokens that never lived', () => {
   });
 
   it('a token that says it lives a millisecond is token-expired, and no request follows', async () => {
-    const scope = await testScope({ respond: 'opaque', ttlSeconds: 0.001 });
+    const scope = await testScope();
+    const time = fakeTime(scope);
+    later(() => time.clock.restore());
+    await time.configure({ respond: 'opaque', ttlSeconds: 0.001 });
     const target = widget(`token-endpoint="${scope.endpoint}"`);
     const error = await firstError(target);
     expect(error.code).to.equal('token-expired');
-    await pause(1_500);
-    expect(await scope.calls()).to.equal(1);
+    // A minute on: a retry, a refresh ahead of expiry or a loop would each have started its request by now.
+    await time.advance(60_000);
+    expect(scope.started()).to.equal(1);
   });
 });
 

@@ -24,17 +24,15 @@ describe('iframe mode against the reference vendor page', () => {
   });
 
   it('a vendor page that rejects the token gets a new one and reloads', async () => {
-    const scope = await testScope({ respond: 'foreign' });
+    // The vendor rejects the foreign token; the host asks again and this time gets a real one.
+    const scope = await testScope({ respond: 'foreign', next: {} });
     const widget = mount(`<secure-widget token-endpoint="${scope.endpoint}" src="${FRAME_PAGE}"></secure-widget>`)
       .querySelector('secure-widget')!;
     const log = recordEvents(widget, ['secure-widget-reload', 'secure-widget-error', 'secure-widget-ready']);
-    await until(async () => (await scope.calls()) >= 1, 'the first request');
-    // The vendor rejects the foreign token; the host asks again and this time gets a real one.
-    await scope.configure({});
     await until(() => log.of('secure-widget-reload').length === 1, 'the reload with a token the vendor accepts');
     await until(() => widget.status === 'ready', 'ready');
     expect(log.of('secure-widget-reload')[0]!.detail.reason).to.equal('expired');
-    expect(await scope.calls()).to.equal(2);
+    expect(scope.started()).to.equal(2);
   });
 
   it('a vendor page that rejects every token ends in reload-loop, not a storm', async () => {
@@ -43,7 +41,7 @@ describe('iframe mode against the reference vendor page', () => {
       .querySelector('secure-widget')!;
     const error = await nextEvent(widget, 'secure-widget-error', 8_000);
     expect(error.detail).to.include({ code: 'reload-loop', fatal: true });
-    expect(await scope.calls()).to.equal(3);
+    expect(scope.started()).to.equal(3);
     expect(widget.status).to.equal('error');
   });
 });

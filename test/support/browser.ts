@@ -114,6 +114,57 @@ export async function until(predicate: () => boolean | Promise<boolean>, what = 
   }
 }
 
+/** What the frame probe (test-backend.ts) reports: the document that made the report, its place among that document's. */
+export interface ProbeReport {
+  origin: string;
+  mode: string;
+  doc: string;
+  seq: number;
+  marker?: number;
+}
+
+/** What the probes of `scope` reported, each document's reports in the order it made them. */
+export async function probeReports<T extends ProbeReport = ProbeReport>(scope: TestScope): Promise<T[]> {
+  const base = scope.endpoint.replace(/\/token$/, '');
+  const seen = (await fetch(`${base}/reports`, { cache: 'no-store' }).then((response) => response.json())) as T[];
+  const docs = [...new Set(seen.map((report) => report.doc))];
+  return seen.sort((a, b) => docs.indexOf(a.doc) - docs.indexOf(b.doc) || a.seq - b.seq);
+}
+
+let markers = 0;
+
+/**
+ * Posts a marker to the probe in `frame` and waits for its report and every report its document made before it. This
+ * page's messages reach the probe in the order they were posted: whatever this page (the element included) posted to
+ * it before is in the reports by then.
+ */
+export async function probeCaughtUp(scope: TestScope, frame: Window): Promise<void> {
+  const id = (markers += 1);
+  frame.postMessage({ 'probe:marker': id }, '*');
+  await until(async () => {
+    const seen = await probeReports(scope);
+    const marker = seen.find((report) => report.marker === id);
+    return marker !== undefined && seen.filter((report) => report.doc === marker.doc).length > marker.seq;
+  }, `the probe's marker ${id} and the reports before it`);
+}
+
+/**
+ * Hands `overhear` every message that a MessagePort of this page receives through a listener added with
+ * addEventListener (the element's frame ports), right after that listener: when it runs, the element has handled that
+ * message and every one before it on the port. Returns the undo.
+ */
+export function overhearPorts(overhear: (data: unknown) => void): () => void {
+  const add = MessagePort.prototype.addEventListener;
+  MessagePort.prototype.addEventListener = function addEventListener(
+    this: MessagePort,
+    ...args: Parameters<MessagePort['addEventListener']>
+  ) {
+    add.apply(this, args);
+    if (args[0] === 'message') add.call(this, 'message', (event) => overhear(event.data));
+  };
+  return () => void (MessagePort.prototype.addEventListener = add);
+}
+
 /** Every event of these types that `target` sees, in order. */
 export function recordEvents(target: EventTarget, types: readonly (keyof SecureWidgetEventMap | string)[]) {
   const events: CustomEvent[] = [];

@@ -39,6 +39,8 @@ export interface ScopeConfig {
   delayMs?: number;
   /** Leave the Date header out, as a cross-origin endpoint that does not expose it would appear. */
   noDate?: boolean;
+  /** Answers one request as configured, then as `next` from the following one on (no race with a test's configure). */
+  next?: ScopeConfig;
 }
 
 interface Scope {
@@ -69,6 +71,7 @@ export async function createTestBackend() {
   async function answerToken(req: IncomingMessage, res: ServerResponse, current: Scope): Promise<void> {
     current.calls += 1;
     const config = current.config;
+    if (config.next) current.config = config.next;
     if (config.delayMs) await new Promise((resolve) => setTimeout(resolve, config.delayMs));
     const now = Date.now() + (config.offsetMs ?? 0);
     const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
@@ -283,7 +286,10 @@ export async function createTestBackend() {
 /**
  * A page that plays a frame in the iframe tests, honest or hostile, on whatever origin it is loaded from, and reports
  * what it sees to its test scope (never a token: only whether one came, and its length). Query: scope, host (the host
- * page's origin), mode, and for mode=navigate the URL to go to.
+ * page's origin), mode, and for mode=navigate the URL to go to. Each report says which document made it (`doc`) and
+ * its place among that document's reports (`seq`), so a marker the test posts (`{'probe:marker': id}`, reported as
+ * `{marker: id}`) tells it, once the reports before it are in, that it has every report of what the probe received
+ * before the marker.
  */
 const FRAME_PROBE = `<!doctype html><html><head><meta charset="utf-8"><title>probe</title></head>
 <body style="margin:0"><div id="content" style="height:120px">probe</div><script>
@@ -291,11 +297,26 @@ const query = new URLSearchParams(location.search);
 const scope = query.get('scope');
 const host = query.get('host');
 const mode = query.get('mode');
+// Sent at once (a report queued behind another would be lost when the frame navigates), numbered in order.
+const doc = Math.random().toString(36).slice(2, 12);
+let seq = 0;
 const report = (what) =>
-  fetch('/test-api/' + scope + '/report', { method: 'POST', body: JSON.stringify({ origin: location.origin, mode, ...what }) });
+  fetch('/test-api/' + scope + '/report', {
+    method: 'POST',
+    body: JSON.stringify({ origin: location.origin, mode, doc, seq: seq++, ...what }),
+  });
 const hello = { type: 'secure-widget:hello', version: 1, instance: 'probe' + Math.random().toString(36).slice(2, 12) };
 let port = null;
 window.addEventListener('message', (event) => {
+  if (event.source === parent && event.data && event.data['probe:marker'] !== undefined) {
+    report({ marker: event.data['probe:marker'] });
+    return;
+  }
+  // A ping goes back over the port: once the host hears the pong, it has heard all the probe said there before.
+  if (event.source === parent && event.data && event.data['probe:ping'] !== undefined) {
+    if (port) port.postMessage({ 'probe:pong': event.data['probe:ping'] });
+    return;
+  }
   const isConnect = event.data && event.data.type === 'secure-widget:connect';
   report({ window: isConnect ? 'connect' : 'message', from: event.origin, ports: event.ports.length, leaked: JSON.stringify(event.data ?? null).includes('eyJ') });
   if (!isConnect || !event.ports[0]) return;
@@ -303,6 +324,8 @@ window.addEventListener('message', (event) => {
   port.onmessage = (message) => {
     const data = message.data || {};
     report({ port: data.type, tokenLength: typeof data.token === 'string' ? data.token.length : undefined });
+    // The height before ready, as the reference vendor does: the host has it by the time it hears ready.
+    if (data.type === 'token' && mode === 'sized') port.postMessage({ type: 'resize', height: 420 });
     if (data.type === 'token' && mode !== 'no-ready') port.postMessage({ type: 'ready' });
     if (data.type === 'reload') port.postMessage({ type: 'ready' });
     if (data.type === 'token' && mode === 'malformed') {
@@ -314,7 +337,6 @@ window.addEventListener('message', (event) => {
       port.postMessage({ type: 'resize', height: 'a'.repeat(100000) });
       port.postMessage({ type: 'resize', height: 333 });
     }
-    if (data.type === 'token' && mode === 'sized') port.postMessage({ type: 'resize', height: 420 });
     if (data.type === 'token' && mode === 'grow') {
       // Content as tall as the frame plus a little: every height the host sets asks for more (the feedback trap).
       const grow = () => port.postMessage({ type: 'resize', height: window.innerHeight + 40 });
@@ -370,8 +392,13 @@ widget.setAttribute('api-key', key);
 widget.innerHTML = '<template><dev-probe></dev-probe></template>';
 const errors = [];
 widget.addEventListener('secure-widget-error', (event) => errors.push({ code: event.detail.code, leaks: event.detail.message.includes(key) }));
+// Reported once the widget is ready or has failed, and the start that did it is over (a task later).
+const settled = new Promise((resolve) => {
+  widget.addEventListener('secure-widget-ready', resolve, { once: true });
+  widget.addEventListener('secure-widget-error', resolve, { once: true });
+});
 document.body.append(widget);
-setTimeout(() => {
+settled.then(() => setTimeout(() => {
   const vendor = widget.querySelector(':scope > dev-probe');
   report({
     host: location.hostname,
@@ -384,7 +411,7 @@ setTimeout(() => {
     warnings: warnings.length,
     warningsLeak: warnings.some((warning) => warning.includes(key)),
   });
-}, 700);
+}));
 </script></body></html>`;
 
 /** The WordPress example's token endpoint (demo/examples/wordpress/block.html): the plugin's admin-ajax action. */
