@@ -5,7 +5,7 @@ import type { ConnectOptions, HostConnection } from '../src/frame/index.js';
 import { CONNECT, HELLO, PROTOCOL_VERSION, readFrameMessage, readHello } from '../src/protocol/messages.js';
 import type { FrameMessage } from '../src/protocol/messages.js';
 import type { VendorFrameStatus } from '../demo/vendor/frame-page.js';
-import { HOST_ENDPOINT, pause, testScope, tokenId, until } from './support/browser.js';
+import { HOST_ENDPOINT, testScope, tokenId, until } from './support/browser.js';
 
 // This page plays the host. The vendor is another origin on the same server (docs/design.md, "The three sides").
 const HOST_ORIGIN = location.origin;
@@ -72,6 +72,63 @@ class HostEnd {
   }
 }
 
+/**
+ * Resolves once `target` (this page's window or a same-origin frame's, which share this page's thread) has dispatched a
+ * marker posted now: a window handles messages in the order they were posted to it, so every message posted to it
+ * before (a connect, a hello) has been handled by then.
+ */
+function handled(target: Window): Promise<void> {
+  const marker = `test:handled:${Math.random()}`;
+  return new Promise((resolve) => {
+    const listener = (event: MessageEvent) => {
+      if (event.data !== marker) return;
+      target.removeEventListener('message', listener);
+      resolve();
+    };
+    target.addEventListener('message', listener);
+    target.postMessage(marker, '*');
+  });
+}
+
+/** What a same-origin frame does with MessagePorts: which it listens on, what it posts on which, which it closes. */
+interface PortWatch {
+  listened: Set<MessagePort>;
+  posted: { port: MessagePort; data: unknown }[];
+  closed: Set<MessagePort>;
+}
+
+/**
+ * Watches the ports of the frame's realm from now on. A port delivers nothing before it is started (`onmessage` or
+ * `start()`), so "the frame listens on this port only" says, at once and for good, that nothing sent on any other
+ * port is ever heard.
+ */
+function watchPorts(inner: Window): PortWatch {
+  const watch: PortWatch = { listened: new Set(), posted: [], closed: new Set() };
+  const proto = (inner as Window & typeof globalThis).MessagePort.prototype;
+  const onmessage = Object.getOwnPropertyDescriptor(proto, 'onmessage')!;
+  Object.defineProperty(proto, 'onmessage', {
+    ...onmessage,
+    set(this: MessagePort, handler: unknown) {
+      if (handler) watch.listened.add(this);
+      onmessage.set!.call(this, handler);
+    },
+  });
+  const { start, postMessage, close } = proto;
+  proto.start = function (this: MessagePort) {
+    watch.listened.add(this);
+    start.call(this);
+  };
+  proto.postMessage = function (this: MessagePort, ...args: [unknown, ...unknown[]]) {
+    watch.posted.push({ port: this, data: args[0] });
+    (postMessage as (...rest: unknown[]) => void).apply(this, args);
+  };
+  proto.close = function (this: MessagePort) {
+    watch.closed.add(this);
+    close.call(this);
+  };
+  return watch;
+}
+
 /** Transfers a port to the frame with a connect, as the host does on hello. */
 function connect(target: Window, origin: string): HostEnd {
   const channel = new MessageChannel();
@@ -130,17 +187,22 @@ describe('the vendor iframe page renders with the tokens its host sends', () => 
   });
 
   it('ignores a second connect', async () => {
-    const frame = await openVendorFrame();
-    const host = connect(frame.window, VENDOR_ORIGIN);
+    // From the host's origin, so that the test can see which ports the page listens on.
+    const frame = await openVendorFrame({ origin: HOST_ORIGIN });
+    const ports = watchPorts(frame.window);
+    const host = connect(frame.window, HOST_ORIGIN);
     host.send({ type: 'token', token: await hostToken() });
     await host.waitFor('ready');
 
-    const intruder = connect(frame.window, VENDOR_ORIGIN);
+    const intruder = connect(frame.window, HOST_ORIGIN);
     intruder.send({ type: 'reload' });
     intruder.send({ type: 'token', token: 'not-a-token' });
     host.send({ type: 'reload' });
     await host.waitFor('ready', 2);
-    await pause(150);
+    // The intruder's connect has been handled: the page listens on one port, the host's, and speaks on no other.
+    await handled(frame.window);
+    expect(ports.listened.size).to.equal(1);
+    expect(ports.posted.every(({ port }) => ports.listened.has(port))).to.equal(true);
     expect(intruder.received).to.deep.equal([]);
     expect(host.of('expired')).to.deep.equal([]);
   });
@@ -197,7 +259,13 @@ describe('the vendor iframe page, embedded from the host origin so a test can lo
 
   async function openInspectable(options: { height?: number } = {}) {
     const frame = await openVendorFrame({ origin: HOST_ORIGIN, ...options });
-    return { ...frame, window: frame.window as FrameWindow, host: connect(frame.window, HOST_ORIGIN) };
+    const ports = watchPorts(frame.window);
+    return { ...frame, window: frame.window as FrameWindow, ports, host: connect(frame.window, HOST_ORIGIN) };
+  }
+
+  /** Once the frame is idle: every message it posted has arrived (a port keeps order). */
+  async function allArrived({ host, ports }: { host: HostEnd; ports: PortWatch }): Promise<void> {
+    await until(() => host.received.length === ports.posted.length, 'every message the frame posted');
   }
 
   it('renders the card for the ids in its query string, with the token it was sent', async () => {
@@ -222,7 +290,7 @@ describe('the vendor iframe page, embedded from the host origin so a test can lo
 
   it('takes each newer token at once, dropping a superseded one, without announcing ready again', async () => {
     const scope = await testScope();
-    const { window: inner, host } = await openInspectable();
+    const { window: inner, host, ports } = await openInspectable();
     host.send({ type: 'token', token: await hostToken(scope.endpoint) });
     await host.waitFor('ready');
 
@@ -235,8 +303,9 @@ describe('the vendor iframe page, embedded from the host origin so a test can lo
 
     // Port messages arrive in order: a ready for the swap would come before the reload's.
     host.send({ type: 'reload' });
-    await host.waitFor('ready', 2);
-    await pause(100);
+    await until(() => inner.vendorFrame.loadCount === 4 && inner.vendorFrame.state === 'ready', 'the reload');
+    // Its ready is the last the frame says: once all it posted is in, no other ready is on its way.
+    await allArrived({ host, ports });
     expect(host.of('ready')).to.have.length(2);
     expect(inner.vendorFrame.loadedTokenId).to.equal(tokenId(third));
     expect(inner.vendorFrame.loadCount).to.equal(4);
@@ -270,9 +339,10 @@ describe('the vendor iframe page, embedded from the host origin so a test can lo
       await frame.host.waitFor('ready');
       expect(frame.window.vendorFrame.tokenExpiresAt).to.equal(expiryOf(token));
 
+      // The frame's timers run inside tick: an expiry due by now would have fired, and posted, already.
       clock.tick(expiryOf(token) - clock.now - 1_000);
-      await pause(50);
-      expect(frame.host.of('expired')).to.deep.equal([]);
+      const expired = frame.ports.posted.filter(({ data }) => (data as { type?: unknown }).type === 'expired');
+      expect(expired.length, 'expired messages posted').to.equal(0);
       expect(frame.window.vendorFrame.state).to.equal('ready');
 
       clock.tick(1_000);
@@ -357,6 +427,14 @@ describe('connectToHost inside a frame', () => {
     return { iframe, inner: iframe.contentWindow as HarnessWindow };
   }
 
+  const LAST_HEIGHT = 999;
+
+  /** Says one more height and waits for it: a port keeps order, so everything the frame said before has arrived. */
+  async function saidLast(connection: HostConnection, host: HostEnd): Promise<void> {
+    connection.resize(LAST_HEIGHT);
+    await until(() => host.of('resize').some(({ height }) => height === LAST_HEIGHT), 'the last height');
+  }
+
   /** Starts the helper in the harness, recording what it hands the widget and the hellos the host sees. */
   function start(inner: HarnessWindow, allowedOrigins: string[] = [HOST_ORIGIN]) {
     const hellos: MessageEvent[] = [];
@@ -378,8 +456,8 @@ describe('connectToHost inside a frame', () => {
   it('says hello once, to the allowed origin the parent has', async () => {
     const { inner } = await openHarness();
     const { hellos } = start(inner, ['https://shop.example', HOST_ORIGIN]);
-    await until(() => hellos.length > 0, 'a hello');
-    await pause(50);
+    // Every hello was posted to this page in start(): all are handled before a marker posted now.
+    await handled(window);
     expect(hellos).to.have.length(1);
     expect(hellos[0]!.origin).to.equal(HOST_ORIGIN);
     expect(readHello(hellos[0]!.data)).to.deep.equal(hellos[0]!.data);
@@ -395,11 +473,12 @@ describe('connectToHost inside a frame', () => {
     connection.resize(30.5);
     const host = connect(inner, HOST_ORIGIN);
     await until(() => host.received.length >= 3, 'the queued messages');
-    await pause(50);
+    await saidLast(connection, host);
     expect(host.received).to.deep.equal([
       { type: 'ready' },
       { type: 'expired', code: 'token_expired' },
       { type: 'resize', height: 31 },
+      { type: 'resize', height: LAST_HEIGHT },
     ]);
   });
 
@@ -418,8 +497,7 @@ describe('connectToHost inside a frame', () => {
     connection.expired(42 as unknown as string);
     connection.expired();
     connection.expired('token.invalid-2');
-    await until(() => host.received.length >= 7, 'seven messages');
-    await pause(50);
+    await saidLast(connection, host);
     expect(host.received).to.deep.equal([
       { type: 'resize', height: 40 },
       { type: 'resize', height: 41 },
@@ -428,6 +506,7 @@ describe('connectToHost inside a frame', () => {
       { type: 'expired' },
       { type: 'expired' },
       { type: 'expired', code: 'token.invalid-2' },
+      { type: 'resize', height: LAST_HEIGHT },
     ]);
     for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '12' as unknown as number]) {
       // The helper runs in the frame's realm, so its TypeError is the frame's: compared by name, not by constructor.
@@ -455,6 +534,7 @@ describe('connectToHost inside a frame', () => {
 
   it('accepts one connect only, from the parent window', async () => {
     const { inner } = await openHarness();
+    const ports = watchPorts(inner);
     const { connection, tokens } = start(inner);
 
     // Same origin as the host, but posted by the frame itself: not the parent, so not a host.
@@ -476,23 +556,28 @@ describe('connectToHost inside a frame', () => {
     impostor.send({ type: 'token', token: 'from-the-impostor' });
     host.send({ type: 'token', token: 'from-the-host' });
     await until(() => tokens.length > 0, 'a token');
-    await pause(100);
+    // Every connect has been handled: the frame listens on one port (the host's: its ready came) and speaks on no
+    // other, so nothing sent on the others is ever heard, and nothing is ever said there.
+    await handled(inner);
+    expect(ports.listened.size).to.equal(1);
+    expect(ports.posted.every(({ port }) => ports.listened.has(port))).to.equal(true);
     expect(tokens).to.deep.equal(['from-the-host']);
     expect(late.received).to.deep.equal([]);
     expect(impostor.received).to.deep.equal([]);
-    const heard: unknown[] = [];
-    extra.port1.onmessage = twoPorts.port1.onmessage = (event) => heard.push(event.data);
-    await pause(50);
-    expect(heard).to.deep.equal([]);
   });
 
   it('connects to no parent whose origin is not allowed', async () => {
     const { inner } = await openHarness();
+    const ports = watchPorts(inner);
     const { connection, hellos, tokens } = start(inner, ['https://shop.example']);
     const host = connect(inner, HOST_ORIGIN);
     connection.ready();
     host.send({ type: 'token', token: 'should-not-arrive' });
-    await pause(150);
+    // The connect has been handled, and any hello posted to this page before it has arrived.
+    await handled(inner);
+    await handled(window);
+    expect(ports.listened.size).to.equal(0);
+    expect(ports.posted.map(({ data }) => data)).to.deep.equal([]);
     expect(hellos).to.deep.equal([]);
     expect(host.received).to.deep.equal([]);
     expect(tokens).to.deep.equal([]);
@@ -500,6 +585,7 @@ describe('connectToHost inside a frame', () => {
 
   it('stops listening and closes the port on close()', async () => {
     const { inner } = await openHarness();
+    const ports = watchPorts(inner);
     const { connection, tokens } = start(inner);
     const host = connect(inner, HOST_ORIGIN);
     connection.ready();
@@ -511,7 +597,14 @@ describe('connectToHost inside a frame', () => {
     // A connect after close is not heard either.
     const later = connect(inner, HOST_ORIGIN);
     connection.expired('token_expired');
-    await pause(150);
+    await handled(inner);
+    // Nothing said after close; the one port it listened on is closed and deaf, and no other was taken.
+    expect(ports.posted.map(({ data }) => data)).to.deep.equal([{ type: 'ready' }]);
+    expect(ports.listened.size).to.equal(1);
+    for (const port of ports.listened) {
+      expect(ports.closed.has(port), 'closed').to.equal(true);
+      expect(port.onmessage, 'no handler').to.equal(null);
+    }
     expect(host.received).to.deep.equal([{ type: 'ready' }]);
     expect(later.received).to.deep.equal([]);
     expect(tokens).to.deep.equal([]);
@@ -519,11 +612,14 @@ describe('connectToHost inside a frame', () => {
 
   it('closes before a connect: the connect is then ignored', async () => {
     const { inner } = await openHarness();
+    const ports = watchPorts(inner);
     const { connection } = start(inner);
     connection.ready();
     connection.close();
     const host = connect(inner, HOST_ORIGIN);
-    await pause(150);
+    await handled(inner);
+    expect(ports.listened.size).to.equal(0);
+    expect(ports.posted.map(({ data }) => data)).to.deep.equal([]);
     expect(host.received).to.deep.equal([]);
   });
 });
