@@ -11,3 +11,9 @@ export const MAX_TOKEN_LENGTH = 16 * 1024;
  * element reads its endpoint's answer no further, the server its vendor's.
  */
 export const MAX_TOKEN_BODY = MAX_TOKEN_LENGTH + 4096;
+
+/**
+ * A token with less than this to live (ms) is expired on every side: the element refuses it (`token-expired`) and
+ * the server does not hand it out, so that a token stated to live a millisecond costs one request, not a loop.
+ */
+export const MIN_TOKEN_LIFE = 1_000;

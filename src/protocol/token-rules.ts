@@ -6,7 +6,13 @@
 import { MAX_TOKEN_LENGTH } from './limits.js';
 
 /** Why a value is not a token. */
-export type TokenFault = 'missing' | 'too-long' | 'characters' | 'claim-not-number' | 'exp-not-after-iat';
+export type TokenFault =
+  | 'missing'
+  | 'too-long'
+  | 'characters'
+  | 'jwt-undecodable'
+  | 'claim-not-number'
+  | 'exp-not-after-iat';
 
 /**
  * The characters bearer tokens are made of: RFC 6750's b64token plus `:` (base64, base64url, hex, UUIDs, `v2:…`).

@@ -1,5 +1,6 @@
 import { decodeJwt } from 'jose';
-import { MAX_TOKEN_LENGTH } from '../protocol/limits.js';
+import { MIN_TOKEN_LIFE } from '../protocol/limits.js';
+import { claimsFault, expiresAtHint, isCompactJws, positiveNumber, tokenFault, type TokenFault } from '../protocol/token-rules.js';
 import { ownIssueError } from './internal/own-errors.js';
 import type { SharedTokenStore } from './shared-store.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
@@ -122,8 +123,9 @@ export class UserTokens<User> {
    */
   #servable(entry: CachedToken): boolean {
     // A shared store hands back whatever was written to it, by anyone: only a token the handler could have stored
-    // (so never a blank one, nor one over 16 KiB) goes out.
-    if (!isTokenText(entry?.token) || !Number.isFinite(entry.expiresAt) || !Number.isFinite(entry.issuedAt)) {
+    // (one the element takes: protocol/token-rules.ts) goes out, exactly as it was stored.
+    const token = entry?.token;
+    if (tokenFault(token) || token !== token.trim() || !Number.isFinite(entry.expiresAt) || !Number.isFinite(entry.issuedAt)) {
       return false;
     }
     const left = entry.expiresAt - this.#options.now() / 1000;
@@ -306,38 +308,40 @@ export function usableToken(result: unknown, now: number, status?: number): Issu
   const { token, expiresAt, expiresIn } = (
     typeof result === 'string' ? { token: result } : typeof result === 'object' && result !== null ? result : {}
   ) as Record<string, unknown>;
-  const value = typeof token === 'string' ? token.trim() : '';
-  if (value === '') {
-    throw ownIssueError('vendor-response', 'The token issuer resolved without a token.', { status });
+  // The rules the element applies (protocol/token-rules.ts): a token it would refuse stays out of the cache and the
+  // response, and the host's log says which rule it broke.
+  const fault = tokenFault(token) ?? claimsFaultOf(token as string);
+  if (fault === 'missing') throw ownIssueError('vendor-response', 'The token issuer resolved without a token.', { status });
+  if (fault) {
+    throw ownIssueError('vendor-response', `The token issuer resolved a token the element would refuse (${fault}).`, {
+      status,
+    });
   }
-  // The element would refuse it; refused here, it stays out of the cache and the response too.
-  if (!isTokenText(value)) {
-    const message = `The token issuer resolved a token longer than ${MAX_TOKEN_LENGTH} characters.`;
+  const value = (token as string).trim();
+  const life = positiveNumber(expiresIn);
+  const hinted = expiresAtHint(expiresAt);
+  const times = [readJwtExpiry(value), hinted === null ? undefined : hinted / 1000, life === null ? undefined : now / 1000 + life];
+  const known = times.filter((time) => time !== undefined);
+  if (known.length === 0) return { token: value };
+  // The earliest, as the element takes it: a JWT is never handed out, or cached, past its own `exp`.
+  const expiry = Math.floor(Math.min(...known));
+  if (expiry * 1000 - now < MIN_TOKEN_LIFE) {
+    const message = `The token issuer resolved a token that has expired, or expires within ${MIN_TOKEN_LIFE / 1000} s.`;
     throw ownIssueError('vendor-response', message, { status });
   }
-  const life = positive(expiresIn);
-  const times = [readJwtExpiry(value), hintSeconds(expiresAt), life === undefined ? undefined : now / 1000 + life];
-  const known = times.filter((time) => time !== undefined);
-  // The earliest, as the element takes it: a JWT is never handed out, or cached, past its own `exp`.
-  return known.length === 0 ? { token: value } : { token: value, expiresAt: Math.floor(Math.min(...known)) };
+  return { token: value, expiresAt: expiry };
 }
 
-/** What the handler hands out as a token: trimmed, not empty, at most MAX_TOKEN_LENGTH characters. */
-function isTokenText(value: unknown): value is string {
-  return typeof value === 'string' && value !== '' && value === value.trim() && value.length <= MAX_TOKEN_LENGTH;
-}
-
-/** Epoch seconds from an `expiresAt` hint, read as the element reads it: epoch seconds, epoch ms or an ISO date. */
-function hintSeconds(value: unknown): number | undefined {
-  if (typeof value === 'string') return positive(Date.parse(value) / 1000);
-  // Epoch seconds stay below 1e11 until the year 5138; epoch ms passed that in 1973.
-  if (typeof value === 'number' && value >= 1e11) return positive(value / 1000);
-  return positive(value);
-}
-
-/** A finite number above zero, else undefined: what is left of a time or a duration once junk is ignored. */
-function positive(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+/** The claims rule for a JWT (null for an opaque token, or a JWT the element would not decode either). */
+function claimsFaultOf(token: string): TokenFault | null {
+  const value = token.trim();
+  if (!isCompactJws(value)) return null;
+  try {
+    return claimsFault(decodeJwt(value));
+  } catch {
+    // The element refuses a JWS-shaped token that does not decode: so does the handler.
+    return 'jwt-undecodable';
+  }
 }
 
 /** `exp` of a JWT, decoded without verification (the vendor signed it for the vendor); undefined for opaque tokens. */
@@ -349,9 +353,11 @@ function readJwtIssuedAt(token: string): number | undefined {
   return readClaim(token, 'iat');
 }
 
+/** A claim as the element reads it: any finite number (an `exp` of 0 is an expired token, not a token without one). */
 function readClaim(token: string, name: 'exp' | 'iat'): number | undefined {
   try {
-    return positive(decodeJwt(token)[name]);
+    const value = decodeJwt(token)[name];
+    return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
   } catch {
     return undefined;
   }

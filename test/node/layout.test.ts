@@ -95,6 +95,31 @@ describe('the layout shows the three sides', () => {
     assert.equal(RULES.server!.packages.test('redis'), false);
   });
 
+  it('no import cycle anywhere in src/ (type-only imports count: a cycle is one concern in two files)', () => {
+    const graph = new Map<string, string[]>();
+    for (const file of sourceFiles(SRC)) {
+      const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+      const local = importedFiles.map(({ fileName }) => fileName).filter((specifier) => specifier.startsWith('.'));
+      graph.set(file, local.map((specifier) => path.resolve(path.dirname(file), specifier).replace(/\.js$/, '.ts')));
+    }
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const stack: string[] = [];
+    const visit = (file: string): void => {
+      state.set(file, 'open');
+      stack.push(file);
+      for (const next of graph.get(file) ?? []) {
+        if (state.get(next) === 'open') {
+          cycles.push([...stack.slice(stack.indexOf(next)), next].map((name) => path.relative(SRC, name)).join(' → '));
+        } else if (!state.has(next)) visit(next);
+      }
+      stack.pop();
+      state.set(file, 'done');
+    };
+    for (const file of graph.keys()) if (!state.has(file)) visit(file);
+    assert.deepEqual(cycles, [], 'move what both files need into a leaf module they both import');
+  });
+
   it('the check itself catches a crossing import', () => {
     const { importedFiles } = ts.preProcessFile("import { x } from '../element/errors.js';", true, true);
     const target = path.resolve(SRC, 'server', importedFiles[0]!.fileName);

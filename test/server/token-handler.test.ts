@@ -125,8 +125,9 @@ describe('answers 200 with the vendor token and no-cache headers', () => {
   it('returns {embedToken, expiresAt} with expiresAt from the JWT and a Date header from now()', async () => {
     const { jwt, exp } = await signVendorJwt();
     vendorBehaviour = answerJson(200, { data: { embedToken: jwt } });
-    // Three hours ahead of the real clock: the header must come from now(), not from the runtime.
-    const serverNow = Math.floor(Date.now() / 1000) * 1000 + 3 * 3600_000;
+    // Three hours off the real clock (behind it, so that the vendor's 15-minute token is still valid by this one):
+    // the header must come from now(), not from the runtime.
+    const serverNow = Math.floor(Date.now() / 1000) * 1000 - 3 * 3600_000;
     const host = await startHost({ now: () => serverNow });
     const calls = vendorCalls.length;
 
@@ -223,7 +224,9 @@ describe('takes what issue resolves in the shapes the element’s fetchToken may
     ['a zero expiresIn, ignored', { token: 't', expiresIn: 0 }, { embedToken: 't' }],
     ['a NaN expiresIn, ignored', { token: 't', expiresIn: Number.NaN }, { embedToken: 't' }],
     ['an Infinity expiresIn, ignored', { token: 't', expiresIn: Number.POSITIVE_INFINITY }, { embedToken: 't' }],
-    ['an expiresIn string, ignored', { token: 't', expiresIn: '600' }, { embedToken: 't' }],
+    // Read as the element reads it (protocol/token-rules.ts): a numeric string is its number.
+    ['an expiresIn numeric string', { token: 't', expiresIn: '600' }, { embedToken: 't', expiresAt: NOW / 1000 + 600 }],
+    ['an expiresIn string that is no number, ignored', { token: 't', expiresIn: 'soon' }, { embedToken: 't' }],
     ['an expiresAt that does not parse, ignored', { token: 't', expiresAt: 'soon' }, { embedToken: 't' }],
     ['a zero expiresAt, ignored', { token: 't', expiresAt: 0 }, { embedToken: 't' }],
     ['a token of exactly 16 KiB', 'x'.repeat(MAX_TOKEN_LENGTH), { embedToken: 'x'.repeat(MAX_TOKEN_LENGTH) }],

@@ -8,7 +8,7 @@ import {
   type TokenFault,
 } from '../../protocol/token-rules.js';
 import { SecureWidgetError } from '../errors.js';
-import { MIN_REFRESH_DELAY } from './deadline.js';
+import { MIN_TOKEN_LIFE } from '../../protocol/limits.js';
 
 /** A token and what the browser may know about it. The browser cannot verify a token, only schedule around it. */
 export interface TokenGrant {
@@ -68,7 +68,7 @@ function readClaims(value: unknown): { token: string; claims: Claims | null } {
 function expired(): SecureWidgetError {
   return new SecureWidgetError(
     'token-expired',
-    `The token has expired, or expires within ${MIN_REFRESH_DELAY / 1000} s.`,
+    `The token has expired, or expires within ${MIN_TOKEN_LIFE / 1000} s.`,
   );
 }
 
@@ -90,7 +90,7 @@ export function grantFromResponse(token: unknown, hints: ExpiryHints, arrival: A
 
   if (remaining.length === 0) return { token: value, expiresAt: null, lifetime: null };
   const life = Math.min(...remaining);
-  if (life < MIN_REFRESH_DELAY) throw expired();
+  if (life < MIN_TOKEN_LIFE) throw expired();
   const lifetime = claims?.exp != null && claims.iat != null ? (claims.exp - claims.iat) * 1000 : life;
   return { token: value, expiresAt: arrival.receivedAt + life, lifetime };
 }
@@ -106,7 +106,7 @@ export function grantFromMarkup(token: string, now: number): TokenGrant {
   const byLocalClock = claims.exp * 1000;
   const lifetime = claims.iat != null ? (claims.exp - claims.iat) * 1000 : null;
   const expiresAt = lifetime !== null ? Math.min(byLocalClock, now + lifetime) : byLocalClock;
-  if (expiresAt - now < MIN_REFRESH_DELAY) throw expired();
+  if (expiresAt - now < MIN_TOKEN_LIFE) throw expired();
   return { token: value, expiresAt, lifetime };
 }
 

@@ -5,7 +5,7 @@
 import { MAX_TOKEN_BODY } from '../../protocol/limits.js';
 import { urlRuleViolation } from '../../protocol/url-rule.js';
 import { hasUnexpandedTemplate, isPlaceholderSecret } from '../placeholder-secret.js';
-import type { TokenExchangeOptions } from '../token-exchange.js';
+import type { TokenExchangeOptions } from '../exchange-options.js';
 import { usableToken, type IssuedToken, type TokenIssuer } from '../user-tokens.js';
 import { readBoundedBody } from './bounded-body.js';
 import { ownIssueError } from './own-errors.js';
