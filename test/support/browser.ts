@@ -100,17 +100,16 @@ export async function testScope(config: ScopeConfig = {}): Promise<TestScope> {
   return scope;
 }
 
-/** Real-time pause, unaffected by fake clocks. */
-export function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => realSetTimeout(resolve, ms));
-}
-
-/** Polls on real time until `predicate` holds. */
+/**
+ * Polls on real time until `predicate` holds. The only wait on time the tests have, and it waits for something to
+ * happen: a test that must know nothing happened asserts it after a signal that it would have happened by then
+ * (`scope.started()` after a fake-clock advance, a marker, a pong, `nextTask()`), never after a sleep.
+ */
 export async function until(predicate: () => boolean | Promise<boolean>, what = 'condition', timeout = 5_000) {
   const deadline = performance.now() + timeout;
   while (!(await predicate())) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await pause(10);
+    await new Promise((resolve) => realSetTimeout(resolve, 10));
   }
 }
 
@@ -160,7 +159,7 @@ export function overhearPorts(overhear: (data: unknown) => void): () => void {
     ...args: Parameters<MessagePort['addEventListener']>
   ) {
     add.apply(this, args);
-    if (args[0] === 'message') add.call(this, 'message', (event) => overhear(event.data));
+    if (args[0] === 'message') add.call(this, 'message', (event) => overhear((event as MessageEvent).data));
   };
   return () => void (MessagePort.prototype.addEventListener = add);
 }
