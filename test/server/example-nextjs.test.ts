@@ -55,7 +55,12 @@ describe('the Next.js example', { skip, timeout: 600_000 }, () => {
 
   before(async () => {
     vendor = await startVendor({ ttlSeconds: SHORT_TTL_SECONDS });
-    [app, launched] = await Promise.all([installApp('nextjs'), launchBrowser()]);
+    // Both at once; whichever succeeds is kept for after() to stop, even when the other fails.
+    const [installed, browser] = await Promise.allSettled([installApp('nextjs'), launchBrowser()]);
+    if (browser.status === 'fulfilled') launched = browser.value;
+    if (installed.status === 'rejected') throw installed.reason;
+    if (browser.status === 'rejected') throw browser.reason;
+    app = installed.value;
     console.log(`# example-nextjs: installed in ${Date.now() - started} ms`);
   });
 

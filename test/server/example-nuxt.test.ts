@@ -65,7 +65,12 @@ describe('the Nuxt example', { skip, timeout: 600_000 }, () => {
 
   before(async () => {
     vendor = await startVendor({ ttlSeconds: SHORT_TTL_SECONDS });
-    [app, launched] = await Promise.all([installApp('nuxt'), launchBrowser()]);
+    // Both at once; whichever succeeds is kept for after() to stop, even when the other fails.
+    const [installed, browser] = await Promise.allSettled([installApp('nuxt'), launchBrowser()]);
+    if (browser.status === 'fulfilled') launched = browser.value;
+    if (installed.status === 'rejected') throw installed.reason;
+    if (browser.status === 'rejected') throw browser.reason;
+    app = installed.value;
     console.log(`# example-nuxt: installed in ${Date.now() - started} ms`);
   });
 
