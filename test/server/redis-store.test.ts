@@ -78,7 +78,8 @@ describe('the Redis store', { skip: missing, timeout: 60_000 }, () => {
           const n = (vendorCalls.get(user) ?? 0) + 1;
           vendorCalls.set(user, n);
           await new Promise((resolve) => setTimeout(resolve, 5));
-          return { token: `tok.${user}.${n}`, expiresIn: TTL };
+          // A user id may hold characters a bearer token may not (an email address's @).
+          return { token: `tok.${user.replace(/[^\w.-]/g, '_')}.${n}`, expiresIn: TTL };
         },
         now: () => clock.now,
         timeoutMs: 1000,
@@ -265,6 +266,71 @@ describe('the Redis store', { skip: missing, timeout: 60_000 }, () => {
     });
   });
 
+  describe('judges a timeout by what Redis said, not by how busy this process was', () => {
+    /** The event loop busy, as a long synchronous task or a loaded machine makes it: no timer, no I/O meanwhile. */
+    const blockEventLoop = (ms: number): void => {
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        // Busy.
+      }
+    };
+    const BUSY_MS = 300;
+    const COMMAND_TIMEOUT_MS = 100;
+
+    it('a reply that arrived while the event loop was busy is an answer, and pauses nothing', async () => {
+      const store = redisStore({ client: await connect(), prefix: PREFIX, commandTimeoutMs: COMMAND_TIMEOUT_MS });
+      // Busy before node-redis has even written the command (it writes in a setImmediate).
+      const beforeWrite = store.cache.get('busy-before-write');
+      blockEventLoop(BUSY_MS);
+      assert.equal(await beforeWrite, undefined);
+      // Busy once the command is out: Redis answers meanwhile, and the reply waits on the socket while the timer is due.
+      const afterWrite = store.cache.get('busy-after-write');
+      await new Promise((resolve) => setImmediate(resolve));
+      blockEventLoop(BUSY_MS);
+      assert.equal(await afterWrite, undefined);
+      // No pause followed: the next command goes to Redis (a pause would reject it at once).
+      assert.equal(await store.cache.get('busy-next'), undefined);
+    });
+
+    it('every answer restarts the clock of the commands still waiting behind it', async () => {
+      // A connection that answers in order, one answer every 60 ms: the fifth command waits 300 ms, three times the
+      // timeout, yet Redis was never silent for 100 ms.
+      const ANSWER_EVERY_MS = 60;
+      let queued = 0;
+      const steady: RedisStoreClient = {
+        sendCommand: () => new Promise((resolve) => setTimeout(() => resolve(null), ++queued * ANSWER_EVERY_MS)),
+      };
+      const store = redisStore({ client: steady, commandTimeoutMs: COMMAND_TIMEOUT_MS });
+      const answers = await Promise.allSettled(Array.from({ length: 5 }, (_, index) => store.cache.get(`queued-${index}`)));
+      assert.deepEqual(answers.map(({ status }) => status), Array(5).fill('fulfilled'));
+      // A connection that never answers still times out, once, and the store then pauses.
+      const silent: RedisStoreClient = { sendCommand: () => new Promise(() => {}) };
+      const stuck = redisStore({ client: silent, commandTimeoutMs: COMMAND_TIMEOUT_MS });
+      await assert.rejects(async () => stuck.cache.get('silent'), /did not answer within 100 ms/);
+      await assert.rejects(async () => stuck.cache.get('silent'), /timed out a moment ago/);
+    });
+
+    it('a claim Redis made after the store gave up on it is released at once, so the next instance waits < 1 s', async () => {
+      // Claims live for the handler's timeoutMs: 5 s, as by default, so that a claim left behind would show.
+      const { instances, vendorCalls } = await fleet(2, { rateLimit: false, timeoutMs: 5000 }, { commandTimeoutMs: COMMAND_TIMEOUT_MS });
+      const [first, second] = instances;
+      const user = 'late-claim';
+      // Redis holds every write for 400 ms (reads still answer): the first instance's SET NX times out, and Redis
+      // makes the claim once the pause ends, after that instance has answered on its own.
+      await admin.sendCommand(['CLIENT', 'PAUSE', '400', 'WRITE']);
+      assert.equal((await ask(first!, user)).status, 200);
+      // A write of our own answers once the pause is over: the claim has been made by then.
+      await admin.set(`${PREFIX}after-pause`, '1');
+      const started = performance.now();
+      assert.equal((await ask(second!, user)).status, 200);
+      const waited = performance.now() - started;
+      assert.ok(waited < 1000, `the second instance waited ${Math.round(waited)} ms behind a claim nobody held`);
+      assert.equal(vendorCalls.get(user), 2);
+      // The second instance lets go of its own claim once its token is stored, just after it has answered.
+      await waitFor(async () => (await admin.keys(`${PREFIX}lock:*`)).length === 0);
+    });
+  });
+
   describe('options are checked up front', () => {
     it('names the option that is wrong', () => {
       const client = clients[0]!;
@@ -309,9 +375,9 @@ describe('the Redis store', { skip: missing, timeout: 60_000 }, () => {
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const end = performance.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (performance.now() > end) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

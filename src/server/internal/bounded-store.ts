@@ -6,6 +6,7 @@
  */
 import type { SharedTokenStore } from '../shared-store.js';
 import type { TokenCache } from '../token-cache.js';
+import { currentMoment, expireAfterProcessTime } from './process-time.js';
 
 /** For a store that does not say how long its calls may take: a remote KV answers in tens of ms. */
 export const STORE_TIMEOUT_MS = 500;
@@ -14,22 +15,24 @@ class StoreTimeoutError extends Error {
   override readonly name = 'StoreTimeoutError';
 }
 
-/** `work()`'s promise, or a rejection once `ms` have passed; a call that throws at once rejects at once. */
+/**
+ * `work()`'s promise, or a rejection once `ms` of this process's time have passed (process-time.ts: an answer that
+ * waited on a busy event loop came in time); a call that throws at once rejects at once.
+ */
 function within<T>(work: () => T | Promise<T>, ms: number, late?: (value: T) => void): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel: (() => void) | undefined;
   let timedOut = false;
   const call = new Promise<T>((resolve) => resolve(work()));
+  const started = currentMoment();
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    cancel = expireAfterProcessTime(ms, () => started, () => {
       timedOut = true;
       reject(new StoreTimeoutError(`The store did not answer within ${ms} ms.`));
-    }, ms);
-    // The process may exit while a store hangs: this timer must not keep it alive.
-    timer.unref?.();
+    });
   });
   // What settles after the deadline is nobody's answer; a late claim still has to be let go (`late`).
   call.then((value) => timedOut && late?.(value), () => {});
-  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([call, deadline]).finally(() => cancel?.());
 }
 
 export function boundedCache(cache: TokenCache, ms = STORE_TIMEOUT_MS): TokenCache {

@@ -8,18 +8,9 @@ import { MAX_TOKEN_LENGTH } from '../../protocol/limits.js';
 import type { RateLimitVerdict } from '../rate-limit.js';
 import type { SharedRateLimiter, SharedSingleFlight, SharedTokenStore } from '../shared-store.js';
 import type { CachedToken, TokenCache } from '../token-cache.js';
+import { createCommands, type RedisStoreClient } from './commands.js';
 
-/**
- * What the store needs of a node-redis client (v5 or v6, `createClient()`), connected by the host. Structural, so
- * that a client with modules or scripts of its own fits as well.
- */
-export interface RedisStoreClient {
-  sendCommand(args: readonly string[], options?: { abortSignal?: AbortSignal }): Promise<unknown>;
-  /** node-redis's own: false while (re)connecting, when a command would only wait in the offline queue. */
-  readonly isReady?: boolean;
-  on?(event: 'error', listener: (error: unknown) => void): unknown;
-  listenerCount?(event: 'error'): number;
-}
+export type { RedisStoreClient } from './commands.js';
 
 export interface RedisStoreOptions {
   /** A connected node-redis client, one per process: `await createClient({ url }).connect()`. */
@@ -38,9 +29,6 @@ export interface RedisStoreOptions {
 
 const DEFAULT_PREFIX = 'secure-widget:';
 const DEFAULT_COMMAND_TIMEOUT_MS = 200;
-// After a command times out, the store sends nothing for this long: every request would otherwise wait out the
-// timeout again, several times (cache, rate limit, claim), while Redis is slow or gone.
-const PAUSE_AFTER_TIMEOUT_MS = 1_000;
 // What marks an entry as this store's: another app's value at the same key is a miss, not a token.
 const ENTRY_VERSION = 'secure-widget/1';
 // A token of at most MAX_TOKEN_LENGTH, JSON-escaped (at most 6 characters each), and the rest of the entry.
@@ -146,12 +134,20 @@ export function redisStore(options: RedisStoreOptions): SharedTokenStore {
     async claim(userId, ttlMs) {
       const key = keyOf('lock', userId);
       const owner = randomUUID();
-      const answer = await redis.send(['SET', key, owner, 'NX', 'PX', String(Math.max(1, Math.ceil(ttlMs)))]);
+      // Owner-checked, and tried even while the store pauses after a timeout: a claim kept makes every other instance
+      // wait for the user's token until it lapses (ttlMs, the handler's whole timeoutMs).
+      const release = async (): Promise<void> => {
+        await redis.script(RELEASE_SCRIPT, [key], [owner], { duringPause: true });
+      };
+      const answer = await redis.send(['SET', key, owner, 'NX', 'PX', String(Math.max(1, Math.ceil(ttlMs)))], {
+        // Redis made the claim after this store stopped waiting, and this instance went on alone: nobody holds it.
+        lateAnswer: (late) => {
+          if (late === 'OK') release().catch(() => {});
+        },
+      });
       if (answer === null) return null;
       if (answer !== 'OK') throw new Error('SET NX answered something else than OK or nil.');
-      return async () => {
-        await redis.script(RELEASE_SCRIPT, [key], [owner]);
-      };
+      return release;
     },
   };
 
@@ -175,67 +171,4 @@ function readEntry(value: unknown): CachedToken | undefined {
   }
   // The handler checks the token and the times once more, as for any store's entry.
   return { token, expiresAt, issuedAt };
-}
-
-interface Commands {
-  send(args: readonly string[]): Promise<unknown>;
-  /** EVALSHA, after a SCRIPT LOAD when Redis does not know the script (first use, or a Redis that restarted). */
-  script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
-}
-
-function createCommands(client: RedisStoreClient, timeout: number): Commands {
-  let quietUntil = -Infinity;
-  const send = async (args: readonly string[]): Promise<unknown> => {
-    // Both fail at once rather than after the timeout: a client that is reconnecting, and a Redis that just timed out.
-    if (client.isReady === false) throw new Error('The Redis client is not connected.');
-    if (performance.now() < quietUntil) throw new Error('Redis timed out a moment ago.');
-    // A timer of our own: node-redis's `timeout` option does not end a command already written to a Redis that has
-    // stopped answering. The signal takes a command that is still queued out of the queue.
-    const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        quietUntil = performance.now() + PAUSE_AFTER_TIMEOUT_MS;
-        controller.abort();
-        reject(new Error(`Redis did not answer within ${timeout} ms.`));
-      }, timeout);
-    });
-    const answer = client.sendCommand(args, { abortSignal: controller.signal });
-    // Once the race is lost, a late rejection has nobody to tell.
-    answer.catch(() => {});
-    try {
-      return await Promise.race([answer, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  const digests = new Map<string, string>();
-  const digest = (source: string): string => {
-    let sha = digests.get(source);
-    if (sha === undefined) digests.set(source, (sha = createHash('sha1').update(source).digest('hex')));
-    return sha;
-  };
-  // One SCRIPT LOAD for every request that found the script missing at once (a burst after a restart).
-  const loading = new Map<string, Promise<unknown>>();
-  const load = (source: string): Promise<unknown> => {
-    let loaded = loading.get(source);
-    if (loaded === undefined) {
-      loaded = send(['SCRIPT', 'LOAD', source]).finally(() => loading.delete(source));
-      loading.set(source, loaded);
-    }
-    return loaded;
-  };
-  return {
-    send,
-    async script(source, keys, args) {
-      const call = ['EVALSHA', digest(source), String(keys.length), ...keys, ...args];
-      try {
-        return await send(call);
-      } catch (error) {
-        if (!String((error as { message?: unknown } | null)?.message).startsWith('NOSCRIPT')) throw error;
-        await load(source);
-        return send(call);
-      }
-    },
-  };
 }
