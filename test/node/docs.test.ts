@@ -1,11 +1,14 @@
 /**
  * The reference docs list what the code defines: docs/element.md's attribute, event and error-code tables name
  * exactly the attributes and events of custom-elements.json (generated from the element's source) and the members of
- * `SecureWidgetErrorCode`. README's tables are checked in manifest.test.ts.
+ * `SecureWidgetErrorCode`; README's and docs/design.md's layouts name every file of src/. README's tables are
+ * checked in manifest.test.ts.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
-import { elementManifest, tableColumn, unionMembers } from './doc-tables.js';
+import { ROOT, elementManifest, tableColumn, unionMembers } from './doc-tables.js';
 
 const sorted = (names: Iterable<string>) => [...names].sort();
 
@@ -27,4 +30,33 @@ describe('docs/element.md lists what the code defines', () => {
       sorted(unionMembers('src/element/errors.ts', 'SecureWidgetErrorCode')),
     );
   });
+});
+
+/** The first fenced block after the heading `heading` in `file`. */
+function blockAfter(file: string, heading: string): string {
+  const text = readFileSync(path.join(ROOT, file), 'utf8');
+  const at = text.indexOf(`\n${heading}\n`);
+  assert.notEqual(at, -1, `${file} has a "${heading}" section`);
+  const [, block] = /```[^\n]*\n([\s\S]*?)```/.exec(text.slice(at)) ?? [];
+  assert.ok(block, `${file}'s "${heading}" section has a fenced block`);
+  return block;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? sourceFiles(path.join(dir, entry.name)) : entry.name.endsWith('.ts') ? [entry.name] : [],
+  );
+}
+
+describe('the layouts of the docs name every file of src/', () => {
+  const files = [...new Set(sourceFiles(path.join(ROOT, 'src')))].sort();
+  for (const [file, heading] of [
+    ['README.md', '## Project layout'],
+    ['docs/design.md', '## Layout'],
+  ] as const) {
+    it(`${file}, "${heading}"`, () => {
+      const block = blockAfter(file, heading);
+      assert.deepEqual(files.filter((name) => !new RegExp(`\\b${name.replace('.', '\\.')}\\b`).test(block)), []);
+    });
+  }
 });
