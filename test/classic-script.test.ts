@@ -4,9 +4,9 @@ import { until } from './support/browser.js';
 describe('the classic script (dist/secure-widget.classic.js)', () => {
   for (const [name, query] of [
     ['in one piece', ''],
-    // The parser pauses inside the <template>: the element, defined above the tag, sees it empty, and must wait for
-    // the rest of the markup rather than call the template empty (a config-invalid before the fix).
-    ['in two pieces cut inside the <template>', '?split=1'],
+    // The parser pauses before the vendor element: the element, defined above the tag, runs (it asks for its token)
+    // without its child, and must wait for the rest of the markup rather than give up on it.
+    ['in two pieces cut before the vendor element', '?split=1'],
   ]) {
     // The WordPress example's block (demo/examples/wordpress/block.html) inside a post.
     it(`works from a CMS block: a <script src> without type="module", then the tag, to ready (page ${name})`, async () => {

@@ -196,9 +196,14 @@ export async function createTestBackend() {
 
   /** Every URL the browser asked this server for, so that a test can check that no token ever travelled in one. */
   const requested: string[] = [];
+  /** Called with each URL as its request arrives, until they return true. */
+  let watchers: ((url: string) => boolean)[] = [];
+  const nextTokenRequest = () =>
+    new Promise<void>((resolve) => watchers.push((url) => EXAMPLE_TOKEN_ENDPOINTS.includes(url) && (resolve(), true)));
 
   return (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
     requested.push(req.url ?? '');
+    watchers = watchers.filter((watcher) => !watcher(req.url ?? ''));
     if (req.method === 'GET' && req.url === '/test-api/fuzz-settings') {
       // FUZZ_RUNS and FUZZ_SEED reach the browser's property-based tests from the shell that runs them.
       const runs = Number(process.env.FUZZ_RUNS) || 1000;
@@ -235,7 +240,7 @@ export async function createTestBackend() {
     // admin-ajax route, answered here by the host endpoint in place of the plugin's PHP.
     const example = req.method === 'GET' ? exampleFile((req.url ?? '').split('?')[0]!) : null;
     if (example) {
-      answerExample(req, res, example);
+      answerExample(req, res, example, nextTokenRequest);
       return;
     }
     if (req.method === 'GET' && req.url === EXAMPLE_WORDPRESS_ENDPOINT) {
@@ -416,6 +421,8 @@ settled.then(() => setTimeout(() => {
 
 /** The WordPress example's token endpoint (demo/examples/wordpress/block.html): the plugin's admin-ajax action. */
 const EXAMPLE_WORDPRESS_ENDPOINT = '/wp-admin/admin-ajax.php?action=secure_widget_token';
+/** The token endpoints the examples' pages name. */
+const EXAMPLE_TOKEN_ENDPOINTS = [EXAMPLE_WORDPRESS_ENDPOINT, '/api/widget-token'];
 
 interface ExampleFile {
   file: URL;
@@ -456,20 +463,28 @@ function exampleFile(path: string): ExampleFile | null {
  * Serves an example file as it is, but for the reference vendor's port: the examples name the demo's
  * (http://127.0.0.1:5173/vendor/widget.js, `npm start`), the tests' vendor is on this server's port.
  */
-function answerExample(req: IncomingMessage, res: ServerResponse, example: ExampleFile): void {
+function answerExample(
+  req: IncomingMessage,
+  res: ServerResponse,
+  example: ExampleFile,
+  nextTokenRequest: () => Promise<void>,
+): void {
   readFile(example.file, 'utf8').then(
     (text) => {
       const page = (example.wrap ?? String)(text).replaceAll('//127.0.0.1:5173/', `//127.0.0.1:${req.socket.localPort}/`);
       res.writeHead(200, { 'Content-Type': `${example.type}; charset=utf-8`, 'Cache-Control': 'no-store' });
-      // ?split=1: the page arrives in two pieces, cut inside the <template>, so that the parser stops there with the
-      // element upgraded and its template still empty, as a slow network or a large page makes it.
+      // ?split=1: the page arrives in two pieces, cut before the vendor element, so that the parser stops there with
+      // the element upgraded and its vendor element not there yet, as a slow network or a large page makes it. The
+      // rest follows once the element, running on the first piece, has asked for its token: however slow the machine,
+      // it has run without its child.
       const cut = new URL(req.url ?? '', 'http://x').searchParams.has('split') ? page.indexOf('<demo-widget') : -1;
       if (cut < 0) {
         res.end(page);
         return;
       }
+      const asked = nextTokenRequest();
       res.write(page.slice(0, cut));
-      setTimeout(() => res.end(page.slice(cut)), 300);
+      void asked.then(() => res.end(page.slice(cut)));
     },
     () => {
       const hint = example.builtBy ? `: run \`${example.builtBy}\` first` : '';
