@@ -35,7 +35,8 @@ describe('cleans up after itself', () => {
   });
 
   it('a removed element stops its timer and aborts its request', async () => {
-    const scope = await testScope({ delayMs: 300 });
+    // Never answered: only the abort ends it.
+    const scope = await testScope({ respond: 'hang' });
     const widget = widgetFor(scope.endpoint, 'token-scope="element"');
     const log = recordEvents(widget, ['secure-widget-token', 'secure-widget-error']);
     await until(async () => (await scope.calls()) === 1, 'the request');

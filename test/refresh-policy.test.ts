@@ -354,7 +354,8 @@ describe('opaque tokens', () => {
 
 describe('no leaks, no double work', () => {
   it('a changed token-endpoint aborts the request in flight without an error', async () => {
-    const slow = await testScope({ delayMs: 2_000 });
+    // Never answered: only the abort ends it.
+    const slow = await testScope({ respond: 'hang' });
     const fast = await testScope();
     const { widget, log } = mountWidgets(slow);
     await until(async () => (await slow.calls()) === 1, 'the first request');

@@ -93,7 +93,11 @@ export async function testScope(config: ScopeConfig = {}): Promise<TestScope> {
     started: () => scope.requests().length,
     requests: () => pageRequests.filter((request) => request.url === `${base}/token`),
     async settled() {
-      await Promise.all(scope.requests().map((request) => request.settled));
+      const requests = scope.requests();
+      // Polled for a clear failure (a request that never ends), then awaited for the page's handling of each.
+      const ended = () => requests.every((request) => request.outcome !== 'pending');
+      await until(ended, `the requests to ${base}/token to end`, 8_000);
+      await Promise.all(requests.map((request) => request.settled));
     },
   };
   await scope.configure(config);
