@@ -1,8 +1,7 @@
 /**
  * The reference docs list what the code defines: docs/element.md's attribute, event and error-code tables name
  * exactly the attributes and events of custom-elements.json (generated from the element's source) and the members of
- * `SecureWidgetErrorCode`; README's and docs/design.md's layouts name every file of src/. README's tables are
- * checked in manifest.test.ts.
+ * `SecureWidgetErrorCode`; docs/design.md's layout names every file of src/.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -50,10 +49,8 @@ function sourceFiles(dir: string): string[] {
 
 describe('the layouts of the docs name every file of src/', () => {
   const files = [...new Set(sourceFiles(path.join(ROOT, 'src')))].sort();
-  for (const [file, heading] of [
-    ['README.md', '## Project layout'],
-    ['docs/design.md', '## Layout'],
-  ] as const) {
+  // README points to docs/design.md's layout rather than repeating it: one home per fact.
+  for (const [file, heading] of [['docs/design.md', '## Layout']] as const) {
     it(`${file}, "${heading}"`, () => {
       const block = blockAfter(file, heading);
       assert.deepEqual(files.filter((name) => !new RegExp(`\\b${name.replace('.', '\\.')}\\b`).test(block)), []);
