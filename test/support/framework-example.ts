@@ -129,7 +129,11 @@ export function setUpExample(example: string): Example {
   before(async () => {
     vendor = await startVendor({ ttlSeconds: WIDGET_TTL_SECONDS });
     const node = await nodeForFrameworks();
-    [app, launched] = await Promise.all([installApp(example, { node }), launchBrowser()]);
+    // Side by side, and whichever succeeds is kept for after() to close, even when the other fails.
+    const [installed, browser] = await Promise.allSettled([installApp(example, { node }), launchBrowser()]);
+    if (installed.status === 'fulfilled') app = installed.value;
+    if (browser.status === 'fulfilled') launched = browser.value;
+    for (const result of [installed, browser]) if (result.status === 'rejected') throw result.reason;
     console.log(`# example-${example}: installed in ${Date.now() - started} ms`);
   });
   after(async () => {
@@ -231,6 +235,11 @@ export async function checkServerRenderedWidget(check: ServerRenderedWidgetCheck
     assert.equal(await page.$eval('secure-widget', (element) => (element as HTMLElement & { status: string }).status), 'ready');
 
     assert.deepEqual(visit.problems(), [], 'no console error, no uncaught error, no hydration warning');
+    // DevTools shows each token request as completed, not canceled (issue 18, item 7).
+    const endpointFailures = visit.failures.filter(
+      (failure) => new URL(failure.split(' ')[1]!).pathname === TOKEN_ENDPOINT,
+    );
+    assert.deepEqual(endpointFailures, [], 'every token request completed (none shows as canceled)');
     assert.ok(!server.output().includes(vendor.accessKey), "the access key is in no line of the server's output");
     assert.ok(!server.output().includes(token), "the page's token is in no line of the server's output");
   } finally {
