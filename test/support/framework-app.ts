@@ -37,8 +37,8 @@
  *   speaks of hydration, and failed requests (`visit.failures`: a status of 400 or more, or a network error other
  *   than an abort);
  *   `visit.events()` reads the event list (each with its `performance.now()` time);
- *   `visit.timings(pathname)` when each request to a path started, on the same clock; `visit.requestsTo(pathname)`
- *   counts requests.
+ *   `visit.timings(pathname)` when each request to a path started, on the same clock (`visit.startedAt(pathname)`: in
+ *   ms since the epoch, to compare with a token's `exp`); `visit.requestsTo(pathname)` counts requests.
  * - `startVendor({ ttlSeconds })`: the reference vendor (`createReferenceVendor`) in this process, on 127.0.0.1 (a
  *   different origin from the app on localhost), with a random access id and key; `vendor.env` holds the variables the
  *   examples read (`WIDGET_VENDOR_TOKEN_URL`, `WIDGET_BUNDLE_URL`, `WIDGET_ACCESS_ID`, `WIDGET_ACCESS_KEY`);
@@ -193,7 +193,7 @@ export function packTarball(): Promise<string> {
     const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
     const files = new Set(packed!.files.map((file) => file.path));
     const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { exports: unknown };
-    const missing = exportTargets(manifest.exports).filter((target) => !files.has(target));
+    const missing = [...new Set(exportTargets(manifest.exports))].filter((target) => !files.has(target));
     if (missing.length > 0) {
       throw new Error(`the packed library lacks ${missing.join(', ')}: run \`npm run build\` (and let it finish) first`);
     }
@@ -400,6 +400,8 @@ export interface Visit {
    * with the events' `time` to tell what happened before what, with no sleep.
    */
   timings(pathname: string): Promise<number[]>;
+  /** The same starts in ms since the epoch (`performance.timeOrigin` added): to compare with a token's `iat`/`exp`. */
+  startedAt(pathname: string): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -462,6 +464,15 @@ export async function openPage(browser: Browser, url: string): Promise<Visit> {
             .getEntriesByType('resource')
             .filter((entry) => new URL(entry.name).pathname === wanted)
             .map((entry) => entry.startTime),
+        pathname,
+      ),
+    startedAt: (pathname) =>
+      page.evaluate(
+        (wanted) =>
+          performance
+            .getEntriesByType('resource')
+            .filter((entry) => new URL(entry.name).pathname === wanted)
+            .map((entry) => performance.timeOrigin + entry.startTime),
         pathname,
       ),
     close: () => page.close(),
