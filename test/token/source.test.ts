@@ -417,23 +417,43 @@ describe('source: bodies that are not a token', () => {
 
   it('a streamed body over the cap without Content-Length is token-malformed, and reading stops', async () => {
     let sent = 0;
-    let cancelled = false;
     const chunk = new TextEncoder().encode('a'.repeat(4096));
+    let body!: ReadableStreamDefaultController<Uint8Array>;
     const endless = new ReadableStream<Uint8Array>({
+      start(controller) {
+        body = controller;
+      },
       pull(controller) {
         sent += chunk.length;
         controller.enqueue(chunk);
       },
-      cancel() {
-        cancelled = true;
-      },
     });
     const response = new Response(endless, { headers: { 'Content-Type': 'text/plain' } });
     expect(response.headers.get('Content-Length')).to.equal(null);
-    fetchStub.resolves(response);
+    // As a real fetch does: aborting the request errors its body.
+    fetchStub.callsFake(async (_url, init) => {
+      init!.signal!.addEventListener('abort', () => body.error(init!.signal!.reason), { once: true });
+      return response;
+    });
     expect(await loadError(load())).to.include({ code: 'token-malformed', fatal: true });
-    expect(cancelled, 'the stream is cancelled').to.equal(true);
+    // The request is ended past the limit, so the endless body stops being read.
+    expect((fetchStub.firstCall.args[1] as RequestInit).signal!.aborted, 'the request is aborted').to.equal(true);
     expect(sent).to.be.below(64 * 1024);
+  });
+
+  it('a chunked body within the cap is read whole, by the browser\'s own reader', async () => {
+    const token = 'opaque-token-in-two-chunks';
+    const json = new TextEncoder().encode(JSON.stringify({ embedToken: token, expiresIn: 600 }));
+    const halves = [json.slice(0, 10), json.slice(10)];
+    const chunked = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = halves.shift();
+        if (next) controller.enqueue(next);
+        else controller.close();
+      },
+    });
+    fetchStub.resolves(new Response(chunked, { headers: { 'Content-Type': 'application/json' } }));
+    expect((await load()).token).to.equal(token);
   });
 });
 
