@@ -57,3 +57,19 @@ describe('the layouts of the docs name every file of src/', () => {
     });
   }
 });
+
+describe('the docs stand on their own', () => {
+  const docs = ['README.md', 'SECURITY.md', ...readdirSync(path.join(ROOT, 'docs')).map((name) => `docs/${name}`)].filter(
+    (file) => file.endsWith('.md'),
+  );
+  it('no doc cites an issue number or a file outside the repository', () => {
+    const found = docs.flatMap((file) =>
+      readFileSync(path.join(ROOT, file), 'utf8')
+        .split('\n')
+        .flatMap((line, index) =>
+          /\bissues? \d|TOOLING\.md|\.\.\/shared\//i.test(line) ? [`${file}:${index + 1}: ${line.trim().slice(0, 80)}`] : [],
+        ),
+    );
+    assert.deepEqual(found, []);
+  });
+});
