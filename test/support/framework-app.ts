@@ -47,7 +47,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -135,17 +135,77 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** A process as /proc shows it: its id, and its start time (so that a reused id is never mistaken for it). */
+interface ProcessId {
+  pid: number;
+  start: string;
+}
+
+/** pid, ppid and start time from /proc/<pid>/stat; null when it is gone (or there is no /proc). */
+function readStat(pid: number): { ppid: number; start: string } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so the fields are read after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), start: fields[19]! };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The processes below `pid` (Linux; elsewhere none). A server's worker may move to a process group of its own
+ * (`next start` runs `next-server` so), where a signal to the server's group does not reach it.
+ */
+function descendants(pid: number): ProcessId[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  const children = new Map<number, ProcessId[]>();
+  for (const entry of entries) {
+    const stat = readStat(Number(entry));
+    if (stat) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), { pid: Number(entry), start: stat.start }]);
+  }
+  const found: ProcessId[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child.pid);
+    }
+  }
+  return found;
+}
+
+/** SIGKILL for each of these processes that still runs (the same process: same id, same start time). */
+function killStragglers(processes: readonly ProcessId[]): void {
+  for (const { pid, start } of processes) {
+    if (readStat(pid)?.start !== start) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
+
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) {
     killGroup(child, 'SIGKILL'); // Any worker it left behind.
     return;
   }
+  const below = child.pid === undefined ? [] : descendants(child.pid);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   killGroup(child, 'SIGTERM');
   const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
   killGroup(child, 'SIGKILL');
+  // Workers in a group of their own, had the server not ended them itself.
+  killStragglers(below);
 }
 
 /**
