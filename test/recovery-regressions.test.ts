@@ -142,9 +142,11 @@ describe('a reload-loop stop holds until refresh()', () => {
 
     window.dispatchEvent(new Event('online'));
     document.dispatchEvent(new Event('visibilitychange'));
+    const inHand = looping.expiresAt;
     await time.advance(55_000); // past the prefetch of the next token
     expect(scope.started(), 'the prefetch').to.equal(4);
-    await scope.settled();
+    // The stopped widget keeps the token it is given, and only that.
+    await until(() => looping.expiresAt !== inHand, 'the prefetched token in hand');
     expect(looping.status).to.equal('error');
     expect(vendor.getAttribute('embed-token'), 'no token reaches the stopped vendor').to.equal(token);
     expect(counts()).to.deep.equal(before);

@@ -20,7 +20,11 @@ export interface PageRequest {
   readonly url: string;
   /** `pending` until the whole answer is in, or the request failed or was aborted. */
   readonly outcome: 'pending' | 'answered' | 'failed' | 'aborted';
-  /** Resolves once the request is over and the page has acted on it (the microtasks after its last byte have run). */
+  /**
+   * Resolves a task after the request is over: aborted or failed (the page's reaction to that is in microtasks, run by
+   * then), or answered to its last byte. An answer's body reaches the page's own reader through a tee, possibly a task
+   * later than this: where the page's reaction to an answer matters, wait for the reaction itself (an event, a property).
+   */
   readonly settled: Promise<void>;
 }
 
@@ -73,7 +77,7 @@ export interface TestScope {
   started(): number;
   /** This page's requests to the endpoint, in the order they started. */
   requests(): readonly PageRequest[];
-  /** Resolves once every request this page started to the endpoint so far is over and acted on. */
+  /** Resolves once every request this page started to the endpoint so far is over (see PageRequest.settled). */
   settled(): Promise<void>;
 }
 
