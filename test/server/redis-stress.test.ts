@@ -1,9 +1,9 @@
 /**
- * The Redis store on a busy machine (issue 19): four instances of the token handler, each a process of its own with
- * its own client, sharing a real redis-server (started here on a free port, stopped by its PID), while their event
- * loops stall for 300 ms at seeded random moments and 200 users each send three requests at once, to three
- * instances. The thresholds are the issue's; nothing here depends on how fast the machine is: stalls are counted in
- * requests, not in time, and every wait ends on an answer.
+ * The Redis store on a busy machine: four instances of the token handler, each a process of its own with its own
+ * client, sharing a real redis-server (started here on a free port, stopped by its PID), while their event loops stall
+ * for 300 ms at seeded random moments and 200 users each send three requests at once, to three instances. The
+ * thresholds are those docs/server.md promises; nothing here depends on how fast the machine is: stalls are counted
+ * in requests, not in time, and every wait ends on an answer.
  *
  * Redis runs ahead of the machine's other processes (when the tests run as root), as a server of its own does in
  * production: the busy machine is the instances', and what is under test is how they judge Redis, not whether a

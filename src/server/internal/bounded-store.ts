@@ -6,7 +6,6 @@
  */
 import type { SharedTokenStore } from '../shared-store.js';
 import type { TokenCache } from '../token-cache.js';
-import { currentMoment, expireAfterProcessTime } from './process-time.js';
 
 /** For a store that does not say how long its calls may take: a remote KV answers in tens of ms. */
 export const STORE_TIMEOUT_MS = 500;
@@ -15,24 +14,27 @@ class StoreTimeoutError extends Error {
   override readonly name = 'StoreTimeoutError';
 }
 
-/**
- * `work()`'s promise, or a rejection once `ms` of this process's time have passed (process-time.ts: an answer that
- * waited on a busy event loop came in time); a call that throws at once rejects at once.
- */
+/** `work()`'s promise, or a rejection once `ms` have passed; a call that throws at once rejects at once. */
 function within<T>(work: () => T | Promise<T>, ms: number, late?: (value: T) => void): Promise<T> {
-  let cancel: (() => void) | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let timedOut = false;
   const call = new Promise<T>((resolve) => resolve(work()));
-  const started = currentMoment();
   const deadline = new Promise<never>((_, reject) => {
-    cancel = expireAfterProcessTime(ms, () => started, () => {
-      timedOut = true;
-      reject(new StoreTimeoutError(`The store did not answer within ${ms} ms.`));
-    });
+    timer = setTimeout(() => {
+      // Judged once pending I/O has been read: after an event loop busy for longer than `ms`, timers run before the
+      // answer that arrived meanwhile is read. A zero-delay timer set here runs after the loop's next poll phase.
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new StoreTimeoutError(`The store did not answer within ${ms} ms.`));
+      }, 0);
+      timer.unref?.();
+    }, ms);
+    // The process may exit while a store hangs: this timer must not keep it alive.
+    timer.unref?.();
   });
   // What settles after the deadline is nobody's answer; a late claim still has to be let go (`late`).
   call.then((value) => timedOut && late?.(value), () => {});
-  return Promise.race([call, deadline]).finally(() => cancel?.());
+  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
 }
 
 export function boundedCache(cache: TokenCache, ms = STORE_TIMEOUT_MS): TokenCache {

@@ -1,11 +1,12 @@
 /**
- * This process's own time, to judge whether something outside it (Redis, any shared store) answered in time: wall
- * time less what the event loop ran late meanwhile. A loop busy for 300 ms (a long synchronous task), or a process the
- * machine did not run, leaves answers unread on the socket and commands unwritten: that wait was on this process, not
- * on the store (issue 19: "Redis did not answer within 200 ms" for a reply already on the socket).
+ * This process's own time, to judge whether Redis answered in time: wall time less what the event loop ran late
+ * meanwhile. A loop busy for 300 ms (a long synchronous task), or a process the machine did not run, leaves answers
+ * unread on the socket and commands unwritten: that wait was on this process, not on Redis ("Redis did not answer
+ * within 200 ms" was once logged for replies already on the socket). On a loaded machine every deadline stretches
+ * with it, so a silent Redis is noticed later there: the price of never blaming Redis for this process's own delays.
  *
- * While anyone waits, a timer ticks every TICK_MS, and whatever a tick fires late by is added up. Portable: timers and
- * `performance.now()` only (where the clock stands still while code runs, as in workerd, nothing counts as late).
+ * While anyone waits, a timer ticks every TICK_MS, and whatever a tick fires late by is added up. Portable: timers
+ * and `performance.now()` only (where the clock stands still while code runs, as in workerd, nothing counts as late).
  */
 
 /** A moment on two clocks: the wall's, and the running total of the event loop's lateness. */

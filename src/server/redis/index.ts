@@ -29,6 +29,11 @@ export interface RedisStoreOptions {
 
 const DEFAULT_PREFIX = 'secure-widget:';
 const DEFAULT_COMMAND_TIMEOUT_MS = 200;
+// A script call that finds its script gone: EVALSHA, SCRIPT LOAD, EVALSHA.
+const COMMANDS_OF_LONGEST_CALL = 3;
+// What a busy instance adds to a call in wall time while Redis answers: event loop stalls (a long task of 300 ms), a
+// machine that runs the process a fraction of the time. Past it, the handler goes on without the store.
+const BUSY_INSTANCE_ALLOWANCE_MS = 2_000;
 // What marks an entry as this store's: another app's value at the same key is a miss, not a token.
 const ENTRY_VERSION = 'secure-widget/1';
 // A token of at most MAX_TOKEN_LENGTH, JSON-escaped (at most 6 characters each), and the rest of the entry.
@@ -151,8 +156,10 @@ export function redisStore(options: RedisStoreOptions): SharedTokenStore {
     },
   };
 
-  // The longest call: a script call that finds its script gone (EVALSHA, SCRIPT LOAD, EVALSHA), each command timed.
-  return { cache, rateLimit, singleFlight, timeoutMs: 3 * timeout };
+  // The handler's own bound on a call, a backstop behind the commands' timeouts: the longest call is a script Redis
+  // lost (EVALSHA, SCRIPT LOAD, EVALSHA), each command given up after `timeout` of silence in this process's time,
+  // which on a busy instance runs slower than the wall clock the bound counts in.
+  return { cache, rateLimit, singleFlight, timeoutMs: COMMANDS_OF_LONGEST_CALL * timeout + BUSY_INSTANCE_ALLOWANCE_MS };
 }
 
 /** An entry as `cache.set` wrote it, or undefined: another app's value, a half-written or a junk one is a miss. */
