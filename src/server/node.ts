@@ -23,21 +23,19 @@ async function serve(
   res: ServerResponse,
   next: ((error?: unknown) => void) | undefined,
 ): Promise<void> {
-  const controller = new AbortController();
-  // `res` closes once the response is finished or the connection is gone; only the second is an abort.
-  // (`req` 'close' is no use here: since Node 16 it fires as soon as the request body has been read.)
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort();
-  });
-
-  let request: Request;
+  let request: NodeRequest;
   try {
-    request = toRequest(req, controller.signal);
+    request = toRequest(req);
   } catch {
     // A Host header or method the URL parser or fetch rejects: the client's fault, and no handler to ask.
     sendJson(res, 400, 'bad-request', 'Bad request.');
     return;
   }
+  // `res` closes once the response is finished or the connection is gone; only the second is an abort.
+  // (`req` 'close' is no use here: since Node 16 it fires as soon as the request body has been read.)
+  res.once('close', () => {
+    if (!res.writableFinished) request.clientGone();
+  });
 
   let response: Response | null;
   try {
@@ -57,30 +55,61 @@ async function serve(
   await writeResponse(req, res, response);
 }
 
-function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+/**
+ * A Request whose `signal` aborts when the client hangs up. Not `new Request(url, {signal})`: fetch's Request follows
+ * such a signal through a WeakRef, a FinalizationRegistry and a listener of its own, which cost more than the rest of
+ * the Request (profiled with `node --cpu-prof` under bench/server.mjs). Here the controller is made only when someone
+ * reads `signal`, and aborted directly. A clone follows the same hang-up, as a clone of a fetch Request would.
+ */
+class NodeRequest extends Request {
+  #controller: AbortController | undefined;
+  #gone = false;
+
+  override get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#gone) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+
+  override clone(): Request {
+    return new Request(super.clone(), { signal: this.signal });
+  }
+
+  /** The connection closed before the response was finished: whatever works for this request stops. */
+  clientGone(): void {
+    this.#gone = true;
+    this.#controller?.abort();
+  }
+}
+
+function toRequest(req: IncomingMessage): NodeRequest {
   const encrypted = (req.socket as { encrypted?: boolean } | null)?.encrypted === true;
   const host = req.headers.host ?? 'localhost';
   // Express and connect strip the mount path from req.url; the handler should see the URL the client asked for.
   const path = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
   // Concatenated rather than resolved against a base: `new URL('//evil.example/x', base)` would change the host.
-  const url = new URL(`${encrypted ? 'https' : 'http'}://${host}${path.startsWith('/') ? path : `/${path}`}`);
+  // The Request parses it (a TypeError for a Host that is no host, which serve() answers with 400).
+  const url = `${encrypted ? 'https' : 'http'}://${host}${path.startsWith('/') ? path : `/${path}`}`;
 
-  const headers = new Headers();
+  // Name-value pairs, which the Request validates once; a Headers object of ours would be validated, then copied.
+  const headers: [string, string][] = [];
   for (const [name, value] of Object.entries(req.headers)) {
     // HTTP/2 pseudo-headers (:path, :authority) are not headers a Request may carry.
     if (value === undefined || name.startsWith(':')) continue;
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else headers.set(name, value);
+    if (Array.isArray(value)) for (const item of value) headers.push([name, item]);
+    else headers.push([name, value]);
   }
 
   const method = req.method ?? 'GET';
-  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal };
+  const init: RequestInit & { duplex?: 'half' } = { method, headers };
   if (method !== 'GET' && method !== 'HEAD' && hasBody(req)) {
     init.body = lazyBody(req);
     // Node's fetch requires it for a streamed body; the request is read while the response is still unwritten.
     init.duplex = 'half';
   }
-  return new Request(url, init);
+  return new NodeRequest(url, init);
 }
 
 function hasBody(req: IncomingMessage): boolean {
@@ -118,44 +147,63 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
     await response.body?.cancel().catch(() => {});
     return;
   }
-  res.statusCode = response.status;
-  if (response.statusText) res.statusMessage = response.statusText;
+  // One flat list for writeHead, each header validated once. Iteration yields each Set-Cookie on its own: they go in
+  // as one list, since a writeHead that follows a middleware's setHeader sets each name once. Headers a middleware set
+  // before stay, unless the handler's answer names them too.
+  const headers: (string | string[])[] = [];
+  const cookies: string[] = [];
   for (const [name, value] of response.headers) {
-    // Iteration yields each Set-Cookie on its own; setHeader would keep only the last, so they go in together.
-    if (name !== 'set-cookie') res.setHeader(name, value);
+    if (name === 'set-cookie') cookies.push(value);
+    else headers.push(name, value);
   }
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length > 0) res.setHeader('set-cookie', cookies);
+  if (cookies.length > 0) headers.push('set-cookie', cookies);
 
+  // With writeHead, Node no longer counts the body that end() gets: a body known whole is given its length here (as
+  // Node would have), and only a streamed one goes out chunked.
+  const sized = (length: number): void => {
+    if (!response.headers.has('content-length')) headers.push('Content-Length', String(length));
+  };
   const noBody = req.method === 'HEAD' || response.status === 204 || response.status === 304;
   if (response.body === null || noBody) {
     await response.body?.cancel().catch(() => {});
+    if (!noBody) sized(0);
+    writeHead(res, response, headers);
     res.end();
     return;
   }
-  // Read by hand rather than through Readable.fromWeb and pipeline, which cost more than the token handler itself:
-  // the last chunk goes out with end(), so a small JSON answer leaves in one write with its headers.
+  // Read by hand rather than through Readable.fromWeb and pipeline, which cost more than the token handler itself.
   const reader = response.body.getReader();
   try {
     let chunk = await reader.read();
-    while (!chunk.done) {
-      const next = await reader.read();
-      if (next.done) {
-        res.end(chunk.value);
-        return;
-      }
+    let next = chunk.done ? chunk : await reader.read();
+    if (next.done) {
+      // The whole body in one chunk (a JSON answer): it leaves with its length, in one write with the headers.
+      const body = chunk.done ? undefined : chunk.value;
+      sized(body?.byteLength ?? 0);
+      writeHead(res, response, headers);
+      res.end(body);
+      return;
+    }
+    writeHead(res, response, headers);
+    while (!next.done) {
       if (!res.write(chunk.value) && !(await drained(res))) {
         await reader.cancel();
         return;
       }
       chunk = next;
+      next = await reader.read();
     }
-    res.end();
+    res.end(chunk.value);
   } catch {
-    // Headers are out, so no error response is possible: cut the connection rather than send half a body.
+    // Headers may be out, so no error response is possible: cut the connection rather than send half a body.
     await reader.cancel().catch(() => {});
     res.destroy();
   }
+}
+
+function writeHead(res: ServerResponse, response: Response, headers: (string | string[])[]): void {
+  if (response.statusText) res.writeHead(response.status, response.statusText, headers);
+  else res.writeHead(response.status, headers);
 }
 
 /** Resolves true when `res` can take more, false when the client went away first. */
