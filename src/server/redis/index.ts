@@ -23,7 +23,10 @@ export interface RedisStoreOptions {
    * same value.
    */
   keySecret?: string;
-  /** How long each Redis command may take before the handler answers without it. Default 200 ms (10 to 5000). */
+  /**
+   * How long Redis may stay silent while a command waits, in this process's own time (a busy event loop's delays do
+   * not count), before the command is given up and the handler answers without it. Default 200 ms (10 to 5000).
+   */
   commandTimeoutMs?: number;
 }
 
@@ -76,8 +79,9 @@ return 0
  * random id while one instance calls the vendor for the user (`NX PX`, the handler's `timeoutMs`). `<h>` is the
  * SHA-256 (or, with `keySecret`, the HMAC) of the user id, base64url: Redis never holds a raw user id.
  *
- * Every command is timed out after `commandTimeoutMs` and throws on any failure, which the handler turns into its
- * single-instance behaviour; an answer that is not what this store wrote is a miss.
+ * Every command is given up once Redis has been silent for `commandTimeoutMs` (commands.ts), and throws on any
+ * failure, which the handler turns into its single-instance behaviour; an answer that is not what this store wrote is
+ * a miss.
  */
 export function redisStore(options: RedisStoreOptions): SharedTokenStore {
   if (typeof options !== 'object' || options === null) throw new TypeError('redisStore: options must be an object');
