@@ -7,7 +7,7 @@
  */
 const TABLE = 'src/element/properties.ts';
 const BUILT_IN = [
-  ['nonce', 'nonce', 'CSP nonce for the injected vendor script; by default the nonce of the page\'s own scripts.'],
+  ['nonce', 'nonce', "CSP nonce for the injected vendor script; by default the nonce of the page's own scripts."],
   ['title', 'title', 'Iframe mode: the frame\'s accessible name; default "Embedded widget".'],
   ['status', 'status', 'Read-only, reflected: loading, ready, refreshing or error.'],
   [
@@ -60,7 +60,11 @@ function secureWidgetAttributes() {
               ...(members.get(fieldName)?.description && { description: members.get(fieldName).description }),
               ...(members.get(fieldName)?.type && { type: members.get(fieldName).type }),
             })),
-            ...BUILT_IN.map(([name, fieldName, description]) => ({ name, ...(fieldName && { fieldName }), description })),
+            ...BUILT_IN.map(([name, fieldName, description]) => ({
+              name,
+              ...(fieldName && { fieldName }),
+              description,
+            })),
           ];
         }
       }

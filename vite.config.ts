@@ -28,7 +28,7 @@ function serverSafeReactiveElement(): Plugin {
  * fetchToken's result, the iframe messages) are not here, and must never be.
  */
 const INTERNAL_PROPERTIES =
-  /^(phase|grant|loaded|freshRejections|burstAt|followUpAt|tokenFailure|embedFailure|renewable|resume|waited|begun|followUp|effects|broker|unsubscribe|subscriberCount|setLoader|useMarkupToken|useFetchToken|requireSession|offerMarkupToken|restartInputs|setToken|fromTemplate|covers|lifetime|receivedAt|serverTime|hints|onToken|onError|margin|session|view|endpoint|scope|script|kind|promise|announceToken|announceReady|announceReload|announceError|handOver|reloadVendor|askReplacement|askRefresh|wakeSource|settle|configObject)$/;
+  /^(phase|fault|claims|grant|loaded|freshRejections|burstAt|followUpAt|tokenFailure|embedFailure|renewable|resume|waited|begun|followUp|effects|broker|unsubscribe|subscriberCount|setLoader|useMarkupToken|useFetchToken|requireSession|offerMarkupToken|restartInputs|setToken|fromTemplate|covers|lifetime|receivedAt|serverTime|hints|onToken|onError|margin|session|view|endpoint|scope|script|kind|promise|announceToken|announceReady|announceReload|announceError|handOver|reloadVendor|askReplacement|askRefresh|wakeSource|settle|configObject)$/;
 
 /**
  * `vite build` makes the all-in ES module and the classic script; `vite build --mode element` the element with Lit and
@@ -63,7 +63,12 @@ export default defineConfig(({ mode }) => ({
     rolldownOptions: {
       external: mode === 'element' ? ['@lit/reactive-element', 'jose'] : [],
       output: {
-        minify: { compress: true, mangle: true, codegen: { removeWhitespace: true }, mangleProps: { include: INTERNAL_PROPERTIES } },
+        minify: {
+          compress: true,
+          mangle: true,
+          codegen: { removeWhitespace: true },
+          mangleProps: { include: INTERNAL_PROPERTIES },
+        },
         // Lit's and jose's license notices stay (their licenses ask for it); tree-shaking hints have done their work.
         comments: { legal: true, annotation: false, jsdoc: false },
       },

@@ -11,7 +11,11 @@
   const nativeRemove = EventTarget.prototype.removeEventListener;
 
   /** The registering code's frames: drops "Error", this function and the wrapper that called it. */
-  const registeredAt = () => (new Error().stack ?? '').split('\n').slice(3).map((line) => line.trim());
+  const registeredAt = () =>
+    (new Error().stack ?? '')
+      .split('\n')
+      .slice(3)
+      .map((line) => line.trim());
 
   /** Pending timers by id (setTimeout and setInterval share one id pool, and either clear ends either). */
   const timers = new Map();

@@ -426,8 +426,7 @@ try {
   console.log(`secure-widget lifecycle benchmark (Chromium ${version}, ${new Date().toISOString().slice(0, 10)})`);
 
   const req = await measureRequests();
-  const reqOk =
-    req.load <= BUDGET.requestsPerCycle && req.cycles.every((n) => n >= 1 && n <= BUDGET.requestsPerCycle);
+  const reqOk = req.load <= BUDGET.requestsPerCycle && req.cycles.every((n) => n >= 1 && n <= BUDGET.requestsPerCycle);
   allOk &&= reqOk;
   const cycles = req.cycles.map((n, i) => `cycle ${i + 1}: ${n}`).join(', ');
   console.log(
@@ -449,8 +448,12 @@ try {
   const oursMedian = oursDone ? median(oursMs) : null;
   const seedMedian = seedDone ? median(seedMs) : null;
   const recoveryOk =
-    oursDone && seedDone && oursMedian <= BUDGET.oursMedianMs && seedMedian >= BUDGET.seedMedianAtLeastMs &&
-    ours.runs.every((run) => run.newToken) && ours.extra === 0;
+    oursDone &&
+    seedDone &&
+    oursMedian <= BUDGET.oursMedianMs &&
+    seedMedian >= BUDGET.seedMedianAtLeastMs &&
+    ours.runs.every((run) => run.newToken) &&
+    ours.extra === 0;
   allOk &&= recoveryOk;
   console.log(
     `recovery after expiry (endpoint ${ENDPOINT_DELAY} ms): ours median ${ms(oursMedian)} ms ` +
@@ -469,8 +472,12 @@ try {
   const libraryListeners = (snapshot) => snapshot.listeners.filter((listener) => listener.library);
   const leftTimers = libraryTimers(leaks.after).length - libraryTimers(leaks.baseline).length;
   const leftListeners = libraryListeners(leaks.after).length - libraryListeners(leaks.baseline).length;
-  const leaksOk = leftTimers <= BUDGET.leftTimers && leftListeners <= BUDGET.leftListeners &&
-    leaks.retained === 0 && leaks.outcome.stamped === 0 && leaks.outcome.errors.length === 0;
+  const leaksOk =
+    leftTimers <= BUDGET.leftTimers &&
+    leftListeners <= BUDGET.leftListeners &&
+    leaks.retained === 0 &&
+    leaks.outcome.stamped === 0 &&
+    leaks.outcome.errors.length === 0;
   allOk &&= leaksOk;
   const left = `${leftTimers} timers, ${leftListeners} listeners`;
   const leftLine = `left after ${CONNECT_CYCLES} connect/disconnect cycles: ${left}`;

@@ -46,9 +46,13 @@ const port = await new Promise((resolve) => {
 const dir = mkdtempSync(path.join(tmpdir(), 'secure-widget-bench-redis-'));
 let redis;
 try {
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  redis = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   await new Promise((resolve, reject) => {
     let output = '';
     redis.once('error', reject);
@@ -60,7 +64,9 @@ try {
   });
 } catch (error) {
   rmSync(dir, { recursive: true, force: true });
-  console.error(`redis-server could not start (${error.message}): install it (Debian: apt-get install -y redis-server)`);
+  console.error(
+    `redis-server could not start (${error.message}): install it (Debian: apt-get install -y redis-server)`,
+  );
   process.exit(1);
 }
 redis.stdout.resume();
@@ -91,7 +97,8 @@ async function stopRedis() {
 
 // --- 1. vendor calls per user per lifetime, 4 instances ------------------------------------------------------------------
 
-const ask = (handler, user) => handler(new Request('http://localhost/api/widget-token', { headers: { 'x-user': user } }));
+const ask = (handler, user) =>
+  handler(new Request('http://localhost/api/widget-token', { headers: { 'x-user': user } }));
 
 /** Four handlers in this process, each with its memory only: what four instances cost without a shared store. */
 async function memoryFleet() {
@@ -113,7 +120,9 @@ async function memoryFleet() {
   const users = Array.from({ length: USERS }, (_, index) => `m${index}`);
   for (let lifetime = 0; lifetime < LIFETIMES; lifetime++) {
     const answers = await Promise.all(
-      users.flatMap((user, u) => Array.from({ length: CONCURRENT }, (_, k) => ask(handlers[(u + k) % INSTANCES], user))),
+      users.flatMap((user, u) =>
+        Array.from({ length: CONCURRENT }, (_, k) => ask(handlers[(u + k) % INSTANCES], user)),
+      ),
     );
     failed += answers.filter((response) => response.status !== 200).length;
     clock.now += TTL * 1000;
@@ -133,10 +142,14 @@ function redisFleet(name, stalls) {
     prefix: `bench-${name}:`,
     ...(stalls && { stalls }),
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/server/redis-fleet.ts', 'run', JSON.stringify(options)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/server/redis-fleet.ts', 'run', JSON.stringify(options)],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   return new Promise((resolve, reject) => {
@@ -152,9 +165,13 @@ function redisFleet(name, stalls) {
 /** A busy loop on every core, each its own process, stopped by its PID when `work` is done. */
 async function withHogs(work) {
   const hogs = Array.from({ length: availableParallelism() }, () =>
-    spawn(process.execPath, ['-e', `const end = Date.now() + ${HOG_LIFETIME_MS}; while (Date.now() < end) {}`], { stdio: 'ignore' }),
+    spawn(process.execPath, ['-e', `const end = Date.now() + ${HOG_LIFETIME_MS}; while (Date.now() < end) {}`], {
+      stdio: 'ignore',
+    }),
   );
-  const stop = () => hogs.forEach((hog) => hog.exitCode === null && hog.signalCode === null && process.kill(hog.pid, 'SIGTERM'));
+  const stop = () => {
+    for (const hog of hogs) if (hog.exitCode === null && hog.signalCode === null) process.kill(hog.pid, 'SIGTERM');
+  };
   process.once('exit', stop);
   try {
     return await work();
@@ -193,7 +210,8 @@ async function hits(shared) {
   const end = performance.now() + DURATION_MS;
   while (performance.now() < end) {
     const batch = [];
-    for (let i = 0; i < 100; i++) batch.push(ask(handler, users[(done + i) % users.length]).then((response) => response.status));
+    for (let i = 0; i < 100; i++)
+      batch.push(ask(handler, users[(done + i) % users.length]).then((response) => response.status));
     failed += (await Promise.all(batch)).filter((status) => status !== 200).length;
     done += batch.length;
   }
@@ -233,10 +251,13 @@ console.log(`reproduce: ${COMMAND}`);
 const misses = [];
 for (const [name, fleet] of Object.entries({ quiet: fleets.quiet, loaded: fleets.loaded, stalling: fleets.stalling })) {
   if (fleet.vendorCallsPerUserPerLifetime > BUDGET.redisCallsPerUserPerLifetime) {
-    misses.push(`Redis, ${name}: ${fleet.vendorCallsPerUserPerLifetime.toFixed(3)} vendor calls per user per lifetime > ${BUDGET.redisCallsPerUserPerLifetime}`);
+    misses.push(
+      `Redis, ${name}: ${fleet.vendorCallsPerUserPerLifetime.toFixed(3)} vendor calls per user per lifetime > ${BUDGET.redisCallsPerUserPerLifetime}`,
+    );
   }
 }
-const failed = Object.values(fleets).reduce((total, fleet) => total + fleet.failed, 0) + memoryHits.failed + redisHits.failed;
+const failed =
+  Object.values(fleets).reduce((total, fleet) => total + fleet.failed, 0) + memoryHits.failed + redisHits.failed;
 if (failed > 0) misses.push(`${failed} requests failed`);
 if (misses.length > 0) {
   console.error(`budget missed: ${misses.join('; ')}`);

@@ -39,11 +39,14 @@ async function load(port, durationMs) {
   const end = performance.now() + durationMs;
   const one = (user) =>
     new Promise((resolve) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/api/widget-token', agent, headers: { 'x-user': user } }, (res) => {
-        if (res.statusCode !== 200) failed += 1;
-        res.resume();
-        res.on('end', resolve);
-      });
+      const req = httpRequest(
+        { host: '127.0.0.1', port, path: '/api/widget-token', agent, headers: { 'x-user': user } },
+        (res) => {
+          if (res.statusCode !== 200) failed += 1;
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
       req.on('error', () => {
         failed += 1;
         resolve();
@@ -65,7 +68,11 @@ async function load(port, durationMs) {
 const { privateKey } = await generateKeyPair('ES256');
 const mint = (nowMs) => {
   const iat = Math.floor(nowMs / 1000);
-  return new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuedAt(iat).setExpirationTime(iat + TTL).sign(privateKey);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256' })
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + TTL)
+    .sign(privateKey);
 };
 
 // --- 1. throughput on a cache hit ------------------------------------------------------------------------------------
@@ -82,7 +89,9 @@ const handler = createTokenHandler({
 });
 const users = Array.from({ length: USERS }, (_, index) => `u${index}`);
 // Warm the cache for every user, so that every measured request is a hit.
-await Promise.all(users.map((id) => handler(new Request('http://localhost/api/widget-token', { headers: { 'x-user': id } }))));
+await Promise.all(
+  users.map((id) => handler(new Request('http://localhost/api/widget-token', { headers: { 'x-user': id } }))),
+);
 const warmCalls = vendorCalls;
 
 async function inProcess() {
@@ -91,7 +100,9 @@ async function inProcess() {
   while (performance.now() < end) {
     const batch = [];
     for (let i = 0; i < 100; i++) {
-      const request = new Request('http://localhost/api/widget-token', { headers: { 'x-user': users[(done + i) % USERS] } });
+      const request = new Request('http://localhost/api/widget-token', {
+        headers: { 'x-user': users[(done + i) % USERS] },
+      });
       batch.push(handler(request).then((response) => response.text()));
     }
     await Promise.all(batch);
@@ -135,7 +146,7 @@ async function bareListener() {
   const hit = await handler(new Request('http://localhost/api/widget-token', { headers: { 'x-user': users[0] } }));
   const body = Buffer.from(await hit.arrayBuffer());
   const headers = [...[...hit.headers].flat(), 'Content-Length', String(body.byteLength)];
-  return (req, res) => {
+  return (_req, res) => {
     res.writeHead(hit.status, headers);
     res.end(body);
   };
@@ -183,9 +194,10 @@ async function simulateDay() {
   // Each tab: when its token is due (60 s before expiry, as the element), or when the user reloads the page.
   const tabs = [];
   let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let user = 0; user < SIM_USERS; user++) {
-    for (let tab = 0; tab < TABS; tab++) tabs.push({ user: `u${user}`, dueAt: clock + random() * 60_000, reloadAt: clock + random() * 600_000 });
+    for (let tab = 0; tab < TABS; tab++)
+      tabs.push({ user: `u${user}`, dueAt: clock + random() * 60_000, reloadAt: clock + random() * 600_000 });
   }
   const start = clock;
   while (clock < start + DAY) {
@@ -194,7 +206,9 @@ async function simulateDay() {
     for (const tab of tabs) {
       if (tab.dueAt > clock && tab.reloadAt > clock) continue;
       if (tab.reloadAt <= clock) tab.reloadAt = clock + 120_000 + random() * 600_000;
-      const response = await simulated(new Request('http://localhost/api/widget-token', { headers: { 'x-user': tab.user } }));
+      const response = await simulated(
+        new Request('http://localhost/api/widget-token', { headers: { 'x-user': tab.user } }),
+      );
       const { expiresAt } = await response.json();
       // The element's margin is capped at half the token's whole lifetime, which is far more than 60 s here.
       tab.dueAt = expiresAt * 1000 - MARGIN;
@@ -245,7 +259,8 @@ for (const [name, value] of rows) console.log(`  ${name.padEnd(width)}  ${value}
 const misses = [];
 if (hitCalls !== 0) misses.push(`cache hits called the vendor ${hitCalls} times`);
 if (http.node.failed + http.bare.failed !== 0) misses.push(`${http.node.failed + http.bare.failed} requests failed`);
-if (perLifetime > BUDGET.vendorCallsPerUserPerLifetime) misses.push(`vendor calls per lifetime ${perLifetime.toFixed(2)} > ${BUDGET.vendorCallsPerUserPerLifetime}`);
+if (perLifetime > BUDGET.vendorCallsPerUserPerLifetime)
+  misses.push(`vendor calls per lifetime ${perLifetime.toFixed(2)} > ${BUDGET.vendorCallsPerUserPerLifetime}`);
 if (coldCalls > BUDGET.concurrentColdCalls) misses.push(`a cold burst made ${coldCalls} vendor calls`);
 if (misses.length > 0) {
   console.error(`budget missed: ${misses.join('; ')}`);

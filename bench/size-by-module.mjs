@@ -20,7 +20,9 @@ for (const line of code.split('\n')) {
 }
 // Each generated character belongs to the source of the last mapping at or before it.
 const marks = [];
-eachMapping(map, (mapping) => marks.push([lineStarts[mapping.generatedLine - 1] + mapping.generatedColumn, mapping.source]));
+eachMapping(map, (mapping) =>
+  marks.push([lineStarts[mapping.generatedLine - 1] + mapping.generatedColumn, mapping.source]),
+);
 marks.sort((a, b) => a[0] - b[0]);
 const owner = new Array(code.length).fill(null);
 for (const [index, [start, source]] of marks.entries()) {

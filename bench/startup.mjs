@@ -102,15 +102,16 @@ document.addEventListener('rai-error', (e) => __startup.errors.push('rai-error '
 })().catch((error) => __startup.errors.push(String(error)));
 </script>`,
   }[kind];
-  return `<!doctype html><html><head><meta charset="utf-8"><title>startup ${kind}</title>${probe}</head>` +
-    `<body>${body}</body></html>`;
+  return (
+    `<!doctype html><html><head><meta charset="utf-8"><title>startup ${kind}</title>${probe}</head>` +
+    `<body>${body}</body></html>`
+  );
 }
 
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const at = performance.now();
-  const send = (type, body) =>
-    res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-store' }).end(body);
+  const send = (type, body) => res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-store' }).end(body);
   const kind = /^\/startup-(template|plain|serial)\.html$/.exec(url.pathname)?.[1];
   if (kind) {
     send('text/html; charset=utf-8', page(server.address().port, kind));
@@ -369,7 +370,8 @@ for (const row of rows) {
   }
   if (!row.complete) problems.push(`${row.kind}: a run without Resource Timing for the token or the bundle`);
   // Every case waits on at least one delayed response: ready sooner means the delays did not count (a cache).
-  if (!(row.median >= DELAY_MS)) problems.push(`${row.kind}: ready in ${ms(row.median)}, under the ${DELAY_MS} ms delay`);
+  if (!(row.median >= DELAY_MS))
+    problems.push(`${row.kind}: ready in ${ms(row.median)}, under the ${DELAY_MS} ms delay`);
 }
 if (problems.length > 0) {
   console.error(`measurement failed: ${[...new Set(problems)].join('; ')}`);

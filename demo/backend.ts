@@ -142,16 +142,22 @@ function answerBreakRequest(
   const status = (until: number) => ({ broken: secondsLeft(until) > 0, secondsLeft: secondsLeft(until), endpoints });
   if (request.method === 'GET') return { response: json(200, status(brokenUntil)), brokenUntil };
   if (request.method !== 'POST') {
-    const response = json(405, { error: { code: 'method-not-allowed', message: 'Use POST (or GET for the state)' } }, {
-      Allow: 'GET, POST',
-    });
+    const response = json(
+      405,
+      { error: { code: 'method-not-allowed', message: 'Use POST (or GET for the state)' } },
+      {
+        Allow: 'GET, POST',
+      },
+    );
     return { response, brokenUntil };
   }
   // Only the demo page itself: another site's form must not break a developer's running demo.
   const site = request.headers.get('Sec-Fetch-Site');
   const origin = request.headers.get('Origin');
   if ((site !== null && site !== 'same-origin' && site !== 'none') || (origin !== null && origin !== url.origin)) {
-    const response = json(403, { error: { code: 'cross-site', message: 'Only the demo page may break its endpoints' } });
+    const response = json(403, {
+      error: { code: 'cross-site', message: 'Only the demo page may break its endpoints' },
+    });
     return { response, brokenUntil };
   }
   const asked = url.searchParams.get('seconds');

@@ -37,7 +37,6 @@ const WIDGET_EVENTS = [
   'secure-widget-error',
 ] as const satisfies readonly (keyof SecureWidgetEventMap)[];
 
-
 /** The demo backend's route (demo/backend.ts) that makes its token endpoints answer 503 for a while. */
 const BREAK_ENDPOINT_PATH = '/api/demo/break-endpoint';
 /**
@@ -147,7 +146,7 @@ interface Panel {
  */
 function connectPanel(panel: HTMLElement): Panel[] {
   const widget = document.getElementById(panel.dataset.widget ?? '') as SecureWidget | null;
-  if (!widget || widget.localName !== 'secure-widget') return [];
+  if (widget?.localName !== 'secure-widget') return [];
   const timeline = new WidgetTimeline(widget.id, labelOf(widget));
   panel.after(timeline.figure);
   const status = panel.querySelector<HTMLElement>('[data-field=status]');
@@ -464,7 +463,7 @@ sayWhyThePageMoved();
 // The page's one clock: countdowns, timelines and the break's countdown move on together, once a second.
 setInterval(() => {
   const now = Date.now();
-  panels.forEach((panel) => panel.update());
-  timelines.forEach((timeline) => timeline.draw(now));
+  for (const panel of panels) panel.update();
+  for (const timeline of timelines.values()) timeline.draw(now);
   breakControl?.update(now);
 }, 1000);

@@ -65,7 +65,9 @@ export async function askTokenHandler(
     }
     const body: unknown = await response.json();
     const token = typeof body === 'object' && body !== null && 'embedToken' in body ? body.embedToken : undefined;
-    return typeof token === 'string' && token !== '' ? { token } : { failure: 'the handler answered without an embedToken' };
+    return typeof token === 'string' && token !== ''
+      ? { token }
+      : { failure: 'the handler answered without an embedToken' };
   } catch (error) {
     // The error's name only: a message could quote a response.
     return { failure: `${error instanceof Error ? error.name : 'error'} while asking the handler` };

@@ -5,7 +5,6 @@
 import type { SecureWidgetEventMap } from '../src/element/events.js';
 import { clock } from './clock.js';
 
-
 const SVG_NS = 'http://www.w3.org/2000/svg';
 /** A few minutes: with the demo's 60 s tokens, half a dozen renewals. */
 const TIMELINE_SPAN_MS = 3 * 60_000;

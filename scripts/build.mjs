@@ -17,7 +17,8 @@ const NODE_TARGET = `node${/(\d+(?:\.\d+){0,2})/.exec(engines.node)[1]}`;
 
 function run(command, args) {
   const result = spawnSync(path.join(BIN, command), args, { cwd: ROOT, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
 }
 
 const esbuildDefaults = { absWorkingDir: ROOT, format: 'esm', logLevel: 'warning' };

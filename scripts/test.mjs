@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: every test, in named steps. First, in order: a browser to test in (chromium), the type check, the build. Then two
-// lanes at once: the package, the browser tests and the server tests in one, the framework examples in the other
+// `npm test`: every test, in named steps. First, in order: a browser to test in (chromium), the formatter and linter
+// (lint: Biome, biome.json), the type check, the build. Then two lanes at once: the package, the browser tests and the server tests in one, the framework examples in the other
 // (each installs, builds and serves a real app: mostly downloads and child processes, which overlap well with the
 // browser tests; `npm test` stays within 10 minutes on a 2-core machine). The first lane prints as it goes; the
 // second prints its output when it ends. Exits 1 when any step failed, naming each. `node scripts/test.mjs <step>…`
@@ -19,6 +19,7 @@ const serverTests = readdirSync(path.join(ROOT, 'test/server'))
 
 const STEPS = {
   chromium: ['node', 'test/support/chromium.mjs'],
+  lint: ['npm', 'run', 'lint'],
   typecheck: ['npm', 'run', 'typecheck'],
   build: ['npm', 'run', 'build'],
   package: ['npm', 'run', 'test:package'],
@@ -26,7 +27,7 @@ const STEPS = {
   server: ['node', '--import', 'tsx', '--test', ...serverTests, 'test/node/*.test.ts'],
   frameworks: ['node', '--import', 'tsx', '--test', ...frameworkTests],
 };
-const FIRST = ['chromium', 'typecheck', 'build'];
+const FIRST = ['chromium', 'lint', 'typecheck', 'build'];
 const LANES = [['package', 'browser-tests', 'server'], ['frameworks']];
 
 const wanted = process.argv.slice(2);

@@ -80,7 +80,10 @@ describe('bundle mode against the reference vendor', () => {
     // The first update asks for the token and the script together: no task has run since, so no answer is in.
     await Promise.all(widgets.map((widget) => widget.updateComplete));
     expect(scope.started()).to.equal(1);
-    expect([...document.scripts].some((script) => script.src === url), 'the bundle requested').to.equal(true);
+    expect(
+      [...document.scripts].some((script) => script.src === url),
+      'the bundle requested',
+    ).to.equal(true);
     expect(widgets.every((widget) => widget.status === 'loading')).to.equal(true);
     await Promise.all(widgets.map((widget) => nextEvent(widget, 'secure-widget-ready')));
     expect([...document.scripts].filter((script) => script.src === url)).to.have.length(1);

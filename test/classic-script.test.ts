@@ -24,8 +24,9 @@ describe('the classic script (dist/secure-widget.classic.js)', () => {
       const vendor = frame.contentDocument!.querySelector<HTMLElement>('demo-widget')!;
       await until(() => vendor.dataset.state === 'ready', 'the vendor widget to verify its token');
       // The script defines the element and leaves one global for scripts that want the class.
-      expect((frame.contentWindow as unknown as { SecureWidget: { SecureWidget: unknown } }).SecureWidget.SecureWidget)
-        .to.equal(frame.contentWindow!.customElements.get('secure-widget'));
+      expect(
+        (frame.contentWindow as unknown as { SecureWidget: { SecureWidget: unknown } }).SecureWidget.SecureWidget,
+      ).to.equal(frame.contentWindow!.customElements.get('secure-widget'));
     } finally {
       frame.remove();
     }

@@ -77,7 +77,11 @@ describe('config-key: the token goes into the config object the vendor element n
 
   const badTargets: [string, string, () => void][] = [
     ...['location', 'CSS', 'JSON', 'Math', 'Reflect', 'Intl', 'console', 'WebAssembly'].map(
-      (name): [string, string, () => void] => [`settings names a host object: ${name}`, 'config-key="qvToken"', () => undefined],
+      (name): [string, string, () => void] => [
+        `settings names a host object: ${name}`,
+        'config-key="qvToken"',
+        () => undefined,
+      ],
     ),
     ['the key is __proto__', 'config-key="__proto__"', () => globalConfig('qvBad', {})],
     ['the key is constructor', 'config-key="constructor"', () => globalConfig('qvBad', {})],
@@ -88,8 +92,16 @@ describe('config-key: the token goes into the config object the vendor element n
       'config-key="qvToken"',
       () => globalConfig('qvBad', Object.defineProperty({}, 'qvToken', { get: () => '', set: () => {} })),
     ],
-    ['the global is not script-made', 'config-key="qvToken"', () => globalConfig('qvBad', new URL('https://a.example'))],
-    ['the config attribute is junk', 'config-key="qvToken" config-attribute="on click"', () => globalConfig('qvBad', {})],
+    [
+      'the global is not script-made',
+      'config-key="qvToken"',
+      () => globalConfig('qvBad', new URL('https://a.example')),
+    ],
+    [
+      'the config attribute is junk',
+      'config-key="qvToken" config-attribute="on click"',
+      () => globalConfig('qvBad', {}),
+    ],
   ];
   for (const [what, attributes, setUp] of badTargets) {
     it(`${what}: config-invalid before any request`, async () => {
@@ -103,8 +115,14 @@ describe('config-key: the token goes into the config object the vendor element n
       await nextTask();
       expect(scope.started()).to.equal(0);
       expect(({} as Record<string, unknown>).qvToken).to.equal(undefined);
-      const written = Object.getOwnPropertyDescriptor((globalThis as unknown as Record<string, object>)[settings] ?? {}, 'qvToken');
-      expect(typeof written?.value === 'string' && /^eyJ/.test(written.value), `a token in ${settings}.qvToken`).to.equal(false);
+      const written = Object.getOwnPropertyDescriptor(
+        (globalThis as unknown as Record<string, object>)[settings] ?? {},
+        'qvToken',
+      );
+      expect(
+        typeof written?.value === 'string' && /^eyJ/.test(written.value),
+        `a token in ${settings}.qvToken`,
+      ).to.equal(false);
     });
   }
 });

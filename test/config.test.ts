@@ -12,16 +12,20 @@ describe('config: junk numbers from markup mean the default', () => {
   });
 });
 
-describe('config: the token endpoint on the page\'s own origin', () => {
+describe("config: the token endpoint on the page's own origin", () => {
   const page = (origin: string) => ({ origin }) as Location;
 
   it('needs only to parse there, and passes the URL rule anywhere else', () => {
     expect(readConfig({ tokenEndpoint: '/token' }).endpoint?.origin).to.equal(location.origin);
-    expect(() => readConfig({ tokenEndpoint: 'http://api.example/token' })).to.throw().with.property('code', 'url-rejected');
+    expect(() => readConfig({ tokenEndpoint: 'http://api.example/token' }))
+      .to.throw()
+      .with.property('code', 'url-rejected');
   });
 
   it('is never an opaque origin: a sandboxed or file: page does not make data: its own', () => {
     const attributes = { tokenEndpoint: 'data:text/plain,eyJhbGciOiJub25lIn0.e30.' };
-    expect(() => readConfig(attributes, page('null'))).to.throw().with.property('code', 'url-rejected');
+    expect(() => readConfig(attributes, page('null')))
+      .to.throw()
+      .with.property('code', 'url-rejected');
   });
 });

@@ -13,7 +13,11 @@ describe('works under a strict Content-Security-Policy', () => {
     frame.style.height = '400px';
     document.body.append(frame);
     try {
-      await until(() => frame.contentDocument?.querySelector('secure-widget')?.getAttribute('status') === 'ready', 'ready', 8_000);
+      await until(
+        () => frame.contentDocument?.querySelector('secure-widget')?.getAttribute('status') === 'ready',
+        'ready',
+        8_000,
+      );
       const doc = frame.contentDocument!;
       const vendor = doc.querySelector<HTMLElement>('demo-widget')!;
       await until(() => vendor.dataset.state === 'ready', 'the vendor widget to verify its token');

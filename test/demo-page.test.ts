@@ -149,7 +149,8 @@ describe('the demo page', function () {
 
   it('draws a timeline for every widget, with a mark for each of its events', async () => {
     await until(
-      () => WIDGETS.every((id) => marks(id, '[data-kind=token]').length > 0 && marks(id, '[data-kind=ready]').length > 0),
+      () =>
+        WIDGETS.every((id) => marks(id, '[data-kind=token]').length > 0 && marks(id, '[data-kind=ready]').length > 0),
       'a token and a ready mark on every timeline',
     );
     for (const id of WIDGETS) {
@@ -196,7 +197,8 @@ describe('the demo page', function () {
     // Every vendor widget fired its expiry event (bundle and config widgets here, the iframe widget on the vendor's
     // origin through its relay) and had to wait: the endpoint answered 503, and the element retried.
     await until(
-      () => logEntries('[data-kind=error]').some((entry) => /endpoint-http.*HTTP 503.*transient/.test(entry.textContent!)),
+      () =>
+        logEntries('[data-kind=error]').some((entry) => /endpoint-http.*HTTP 503.*transient/.test(entry.textContent!)),
       'a 503 in the log',
     );
     expect(WIDGETS.some((id) => widget(id).getAttribute('status') !== 'ready')).to.equal(true);
@@ -209,7 +211,8 @@ describe('the demo page', function () {
       15_000,
     );
     await until(
-      () => BUNDLE_WIDGETS.every((id) => widget(id).querySelector<HTMLElement>('demo-widget')?.dataset.state === 'ready'),
+      () =>
+        BUNDLE_WIDGETS.every((id) => widget(id).querySelector<HTMLElement>('demo-widget')?.dataset.state === 'ready'),
       'every vendor widget to show ready again',
     );
     await until(() => statusLine('fire-expiry').includes('ready again'), 'the button to report the recovery');
@@ -222,6 +225,7 @@ describe('the demo page', function () {
   });
 
   const expiryReloads = (id: string) =>
-    logEntries(`[data-kind=reload][data-widget=${id}]`).filter((entry) => entry.textContent!.includes('reason: expired'))
-      .length;
+    logEntries(`[data-kind=reload][data-widget=${id}]`).filter((entry) =>
+      entry.textContent!.includes('reason: expired'),
+    ).length;
 });

@@ -128,10 +128,14 @@ async function offLoopback(key: string, withEndpoint = false): Promise<DevKeyRep
   frame.src = `http://shop.example:${location.port}/test-pages/dev-key.html?${query}`;
   document.body.append(frame);
   let reports: DevKeyReport[] = [];
-  await until(async () => {
-    reports = await (await fetch(`/test-api/${name}/reports`, { cache: 'no-store' })).json();
-    return reports.length > 0;
-  }, 'the page to report', 8_000);
+  await until(
+    async () => {
+      reports = await (await fetch(`/test-api/${name}/reports`, { cache: 'no-store' })).json();
+      return reports.length > 0;
+    },
+    'the page to report',
+    8_000,
+  );
   frame.remove();
   return reports[0]!;
 }

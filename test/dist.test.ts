@@ -9,8 +9,9 @@ describe('the built library (dist/secure-widget.js)', () => {
     const module = (await import(/* @vite-ignore */ DIST)) as { SecureWidget: CustomElementConstructor };
     expect(customElements.get('secure-widget')).to.equal(module.SecureWidget);
     const widget = mount(`
-      <secure-widget token-endpoint="${HOST_ENDPOINT}"><template><span></span></template></secure-widget>`)
-      .querySelector('secure-widget')!;
+      <secure-widget token-endpoint="${HOST_ENDPOINT}"><template><span></span></template></secure-widget>`).querySelector(
+      'secure-widget',
+    )!;
     await nextEvent(widget, 'secure-widget-ready');
     expect(widget.querySelector('span')!.getAttribute('embed-token')).to.match(/^eyJ/);
   });

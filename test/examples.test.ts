@@ -9,15 +9,29 @@ import { until } from './support/browser.js';
  */
 describe('the examples a newcomer copies', () => {
   const examples = [
-    { name: 'plain HTML: the ES module and the tag', page: '/test-pages/examples/plain-html/', endpoint: '/api/widget-token' },
+    {
+      name: 'plain HTML: the ES module and the tag',
+      page: '/test-pages/examples/plain-html/',
+      endpoint: '/api/widget-token',
+    },
     {
       name: "WordPress: the Custom HTML block's classic script and tag",
       page: '/test-pages/examples/wordpress/',
       // The plugin's admin-ajax action; the test backend answers it with the host endpoint in place of the PHP.
       endpoint: '/wp-admin/admin-ajax.php?action=secure_widget_token',
     },
-    { name: 'React 19: JSX with a <template> child', page: '/test-pages/examples/react/', endpoint: '/api/widget-token', shows: true },
-    { name: 'Vue 3: a template string with isCustomElement', page: '/test-pages/examples/vue/', endpoint: '/api/widget-token', shows: true },
+    {
+      name: 'React 19: JSX with a <template> child',
+      page: '/test-pages/examples/react/',
+      endpoint: '/api/widget-token',
+      shows: true,
+    },
+    {
+      name: 'Vue 3: a template string with isCustomElement',
+      page: '/test-pages/examples/vue/',
+      endpoint: '/api/widget-token',
+      shows: true,
+    },
   ];
 
   for (const { name, page, endpoint, shows } of examples) {
@@ -30,17 +44,22 @@ describe('the examples a newcomer copies', () => {
         const widget = () => doc()?.querySelector('secure-widget');
         await until(() => widget()?.getAttribute('status') === 'ready', `${page} to reach ready`, 8_000);
         // The rendered vendor element, not the one inside the <template>.
-        const vendor = [...widget()!.querySelectorAll<HTMLElement>('demo-widget')].find((element) => !element.closest('template'));
+        const vendor = [...widget()!.querySelectorAll<HTMLElement>('demo-widget')].find(
+          (element) => !element.closest('template'),
+        );
         expect(vendor, 'the vendor element was stamped').to.not.equal(undefined);
         await until(() => vendor!.dataset.state === 'ready', 'the vendor widget to verify its token');
         expect(vendor!.getAttribute('embed-token')).to.match(/^eyJ/);
         expect(vendor!.textContent).to.include('Community 42');
         if (shows) {
           // The app's own onsecure-widget-ready / @secure-widget-ready listener set its state.
-          await until(() => doc()!.querySelector('[data-example-status]')?.textContent === 'ready', 'the app to show ready');
+          await until(
+            () => doc()!.querySelector('[data-example-status]')?.textContent === 'ready',
+            'the app to show ready',
+          );
         }
-        const requests = frame.contentWindow!.performance
-          .getEntriesByType('resource')
+        const requests = frame
+          .contentWindow!.performance.getEntriesByType('resource')
           .filter((entry) => new URL(entry.name).pathname + new URL(entry.name).search === endpoint);
         expect(requests, `one request to ${endpoint}`).to.have.length(1);
       } finally {

@@ -29,7 +29,8 @@ class ReloadableWidget extends HTMLElement {
 customElements.define('reloadable-widget', ReloadableWidget);
 customElements.define('plain-vendor-widget', class extends HTMLElement {});
 
-const rejected = () => new CustomEvent('rai-error', { bubbles: true, composed: true, detail: { code: 'token_expired' } });
+const rejected = () =>
+  new CustomEvent('rai-error', { bubbles: true, composed: true, detail: { code: 'token_expired' } });
 
 let time: ReturnType<typeof fakeTime> | undefined;
 afterEach(() => {

@@ -44,9 +44,15 @@ function nextMessageFrom(source: () => MessageEventSource | null, timeout = 5_00
 }
 
 /** Embeds the vendor's frame.html, as `<secure-widget src>` would, and waits for its hello. */
-async function openVendorFrame(
-  { origin = VENDOR_ORIGIN, query = 'community-id=42&user-id=u1', height }: { origin?: string; query?: string; height?: number } = {},
-): Promise<OpenedFrame> {
+async function openVendorFrame({
+  origin = VENDOR_ORIGIN,
+  query = 'community-id=42&user-id=u1',
+  height,
+}: {
+  origin?: string;
+  query?: string;
+  height?: number;
+} = {}): Promise<OpenedFrame> {
   const iframe = document.createElement('iframe');
   iframe.src = `${origin}/vendor/frame.html?${query}`;
   if (height !== undefined) iframe.style.height = `${height}px`;
@@ -65,7 +71,10 @@ class HostEnd {
     this.port.postMessage(message);
   }
   of<T extends FrameMessage['type']>(type: T): Extract<FrameMessage, { type: T }>[] {
-    return this.received.filter((message) => (message as FrameMessage).type === type) as Extract<FrameMessage, { type: T }>[];
+    return this.received.filter((message) => (message as FrameMessage).type === type) as Extract<
+      FrameMessage,
+      { type: T }
+    >[];
   }
   async waitFor(type: FrameMessage['type'], count = 1): Promise<void> {
     await until(() => this.of(type).length >= count, `${count} "${type}" message(s) from the frame`);
@@ -224,7 +233,10 @@ describe('the vendor iframe page renders with the tokens its host sends', () => 
     const host = connect(frame.window, VENDOR_ORIGIN);
     const token = await hostToken();
     const [header, payload, signature] = token.split('.') as [string, string, string];
-    host.send({ type: 'token', token: `${header}.${payload}.${signature[0] === 'A' ? 'B' : 'A'}${signature.slice(1)}` });
+    host.send({
+      type: 'token',
+      token: `${header}.${payload}.${signature[0] === 'A' ? 'B' : 'A'}${signature.slice(1)}`,
+    });
     await host.waitFor('expired');
     expect(host.of('expired')).to.deep.equal([{ type: 'expired', code: 'token_invalid' }]);
     expect(host.of('ready')).to.deep.equal([]);
@@ -245,7 +257,14 @@ describe('the vendor iframe page renders with the tokens its host sends', () => 
   it('ignores what is not a host message of the protocol', async () => {
     const frame = await openVendorFrame();
     const host = connect(frame.window, VENDOR_ORIGIN);
-    for (const junk of [{ type: 'token' }, { type: 'token', token: 5 }, { type: 'token', token: '' }, { type: 'ready' }, 'reload', null]) {
+    for (const junk of [
+      { type: 'token' },
+      { type: 'token', token: 5 },
+      { type: 'token', token: '' },
+      { type: 'ready' },
+      'reload',
+      null,
+    ]) {
       host.send(junk);
     }
     host.send({ type: 'token', token: await hostToken() });
@@ -361,17 +380,37 @@ describe('connectToHost checks its options up front', () => {
     ['no options', undefined, /options must be an object/],
     ['no allowedOrigins', { onToken }, /allowedOrigins must be a non-empty array/],
     ['an empty allowedOrigins', { allowedOrigins: [], onToken }, /allowedOrigins must be a non-empty array/],
-    ['a string for allowedOrigins', { allowedOrigins: 'https://shop.example', onToken }, /allowedOrigins must be a non-empty array/],
+    [
+      'a string for allowedOrigins',
+      { allowedOrigins: 'https://shop.example', onToken },
+      /allowedOrigins must be a non-empty array/,
+    ],
     ['"*"', { allowedOrigins: ['*'], onToken }, /allowedOrigins\[0\] must be an origin.*"\*"/],
     ['"null"', { allowedOrigins: ['https://shop.example', 'null'], onToken }, /allowedOrigins\[1\] must be an origin/],
-    ['a trailing slash', { allowedOrigins: ['https://shop.example/'], onToken }, /allowedOrigins\[0\] must be an origin/],
+    [
+      'a trailing slash',
+      { allowedOrigins: ['https://shop.example/'], onToken },
+      /allowedOrigins\[0\] must be an origin/,
+    ],
     ['a path', { allowedOrigins: ['https://shop.example/widgets'], onToken }, /allowedOrigins\[0\] must be an origin/],
-    ['a default port', { allowedOrigins: ['https://shop.example:443'], onToken }, /allowedOrigins\[0\] must be an origin/],
-    ['an upper-case host', { allowedOrigins: ['https://Shop.example'], onToken }, /allowedOrigins\[0\] must be an origin/],
+    [
+      'a default port',
+      { allowedOrigins: ['https://shop.example:443'], onToken },
+      /allowedOrigins\[0\] must be an origin/,
+    ],
+    [
+      'an upper-case host',
+      { allowedOrigins: ['https://Shop.example'], onToken },
+      /allowedOrigins\[0\] must be an origin/,
+    ],
     ['a bare host', { allowedOrigins: ['shop.example'], onToken }, /allowedOrigins\[0\] must be an origin/],
     ['a number', { allowedOrigins: [443], onToken }, /allowedOrigins\[0\] must be an origin.*number/],
     ['no onToken', { allowedOrigins: ['https://shop.example'] }, /onToken must be a function/],
-    ['a string onReload', { allowedOrigins: ['https://shop.example'], onToken, onReload: 'reload' }, /onReload must be a function/],
+    [
+      'a string onReload',
+      { allowedOrigins: ['https://shop.example'], onToken, onReload: 'reload' },
+      /onReload must be a function/,
+    ],
   ];
   for (const [name, options, message] of cases) {
     it(`rejects ${name} with a TypeError`, () => {
@@ -407,11 +446,12 @@ describe('connectToHost outside a frame', () => {
 });
 
 describe('connectToHost inside a frame', () => {
-  type HarnessWindow = Window & typeof globalThis & {
-    connectToHost: typeof connectToHost;
-    /** Posts a connect from inside the frame itself: same origin as the host, but not the parent window. */
-    connectFromSelf(port: MessagePort): void;
-  };
+  type HarnessWindow = Window &
+    typeof globalThis & {
+      connectToHost: typeof connectToHost;
+      /** Posts a connect from inside the frame itself: same origin as the host, but not the parent window. */
+      connectFromSelf(port: MessagePort): void;
+    };
 
   /** A same-origin frame running the helper itself, so the test page can drive both ends. */
   async function openHarness(): Promise<{ iframe: HTMLIFrameElement; inner: HarnessWindow }> {
@@ -423,7 +463,10 @@ describe('connectToHost inside a frame', () => {
       window.connectToHost = connectToHost;
     </script>`;
     document.body.append(iframe);
-    await until(() => typeof (iframe.contentWindow as HarnessWindow | null)?.connectToHost === 'function', 'the harness');
+    await until(
+      () => typeof (iframe.contentWindow as HarnessWindow | null)?.connectToHost === 'function',
+      'the harness',
+    );
     return { iframe, inner: iframe.contentWindow as HarnessWindow };
   }
 
@@ -520,7 +563,13 @@ describe('connectToHost inside a frame', () => {
     const { inner } = await openHarness();
     const { connection, tokens, reloads } = start(inner);
     const host = connect(inner, HOST_ORIGIN);
-    for (const junk of [{ type: 'token', token: 7 }, { type: 'token', token: 'x', extra: 1 }, { type: 'reload', now: true }, 'token', null]) {
+    for (const junk of [
+      { type: 'token', token: 7 },
+      { type: 'token', token: 'x', extra: 1 },
+      { type: 'reload', now: true },
+      'token',
+      null,
+    ]) {
       host.send(junk);
     }
     host.send({ type: 'token', token: 'first' });

@@ -63,7 +63,10 @@ const tokenValue = fc.oneof(
   { weight: 2, arbitrary: fc.stringMatching(/^[\w\-.~+/=:]{1,64}$/) },
   { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
   { weight: 1, arbitrary: fc.constantFrom('', ' ', 'eyJ.x.y', '<html>', '"quoted"', 'a b') },
-  { weight: 1, arbitrary: fc.integer({ min: MAX_TOKEN_LENGTH - 2, max: MAX_TOKEN_LENGTH + 2 }).map((n) => 'a'.repeat(n)) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: MAX_TOKEN_LENGTH - 2, max: MAX_TOKEN_LENGTH + 2 }).map((n) => 'a'.repeat(n)),
+  },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
 );
 
@@ -226,13 +229,17 @@ const hostileValue = fc.oneof(
     { type: 'resize', height: -1 },
     { type: 'resize', height: 'a'.repeat(100_000) },
     { type: 'expired', code: 'x'.repeat(10_000) },
-    { type: 'token', token: 'eyJ' + 'a'.repeat(20_000) },
+    { type: 'token', token: `eyJ${'a'.repeat(20_000)}` },
     { type: 'secure-widget:hello', version: 1, instance: 'fuzz-instance-a' },
     { type: 'secure-widget:hello', version: 1, instance: 'fuzz-instance-a' },
     { type: 'secure-widget:hello', version: 2 },
     { type: 'secure-widget:connect', version: 1 },
   ),
-  fc.record({ type: fc.constantFrom('ready', 'expired', 'resize', 'token', 'reload'), height: fc.double(), code: fc.string() }),
+  fc.record({
+    type: fc.constantFrom('ready', 'expired', 'resize', 'token', 'reload'),
+    height: fc.double(),
+    code: fc.string(),
+  }),
 );
 
 function unpolluted(): void {
@@ -245,7 +252,8 @@ describe('property: hostile frame messages', () => {
     fc.assert(
       fc.property(hostileValue, (value) => {
         const hello = readHello(value);
-        if (hello) expect(Object.keys(hello).every((key) => ['type', 'version', 'instance'].includes(key))).to.equal(true);
+        if (hello)
+          expect(Object.keys(hello).every((key) => ['type', 'version', 'instance'].includes(key))).to.equal(true);
         const frame = readFrameMessage(value);
         if (frame?.type === 'resize') expect(Number.isFinite(frame.height) && frame.height >= 0).to.equal(true);
         if (frame?.type === 'expired' && frame.code !== undefined) expect(frame.code.length).to.be.at.most(64);
@@ -260,7 +268,8 @@ describe('property: hostile frame messages', () => {
   it('a frame flooding the window and the port: no page error, no pollution, one connect per instance, height capped', async function () {
     this.timeout(120_000);
     const scope = await testScope();
-    const src = `${VENDOR.replace('/vendor', '')}/test-pages/frame-probe.html?scope=${scope.endpoint.split('/')[2]}` +
+    const src =
+      `${VENDOR.replace('/vendor', '')}/test-pages/frame-probe.html?scope=${scope.endpoint.split('/')[2]}` +
       `&host=${encodeURIComponent(location.origin)}&mode=fuzz`;
     // The probe's pong comes over the port after a batch's port messages: heard after the element's listener, it says
     // the element has handled them all.

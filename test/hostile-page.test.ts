@@ -3,7 +3,16 @@ import sinon from 'sinon';
 import '../src/index.js';
 import type { SecureWidget } from '../src/element/secure-widget.js';
 import type { SecureWidgetErrorDetail } from '../src/element/events.js';
-import { cleanUpAfterEach, fakeTime, mount, nextEvent, nextTask, recordEvents, testScope, until } from './support/browser.js';
+import {
+  cleanUpAfterEach,
+  fakeTime,
+  mount,
+  nextEvent,
+  nextTask,
+  recordEvents,
+  testScope,
+  until,
+} from './support/browser.js';
 
 // A hostile page, endpoint and markup against the element (issue 10): each case asserts the typed code and that the
 // token went nowhere it should not (attributes, storage, console, event details, URLs the browser requested).
@@ -63,8 +72,27 @@ describe('a token endpoint that redirects', () => {
 
 describe('token-attribute is an allow-list', () => {
   // Every one of these is a URL, an event handler or style on some HTML element; the old deny-list missed most.
-  for (const name of ['srcset', 'poster', 'data', 'background', 'ping', 'imagesrcset', 'href', 'src', 'action',
-    'formaction', 'onclick', 'onerror', 'style', 'xlink:href', 'itemid', 'cite', 'manifest', 'codebase', 'token-']) {
+  for (const name of [
+    'srcset',
+    'poster',
+    'data',
+    'background',
+    'ping',
+    'imagesrcset',
+    'href',
+    'src',
+    'action',
+    'formaction',
+    'onclick',
+    'onerror',
+    'style',
+    'xlink:href',
+    'itemid',
+    'cite',
+    'manifest',
+    'codebase',
+    'token-',
+  ]) {
     it(`refuses "${name}" with config-invalid, before any request`, async () => {
       const scope = await testScope();
       const target = widget(`token-endpoint="${scope.endpoint}" token-attribute="${name}"`);
@@ -86,9 +114,20 @@ describe('token-attribute is an allow-list', () => {
   }
 });
 
-describe('reload-global reaches only objects the page\'s script made', () => {
-  for (const name of ['navigation', 'location', 'history', 'document', 'window', 'self', 'top', 'customElements',
-    'localStorage', 'caches', 'navigator']) {
+describe("reload-global reaches only objects the page's script made", () => {
+  for (const name of [
+    'navigation',
+    'location',
+    'history',
+    'document',
+    'window',
+    'self',
+    'top',
+    'customElements',
+    'localStorage',
+    'caches',
+    'navigator',
+  ]) {
     it(`"${name}" is never reloaded: the vendor element is stamped afresh instead`, async () => {
       const host = (globalThis as Record<string, unknown>)[name] as Record<string, unknown> | undefined;
       const reload = sinon.fake();
@@ -165,7 +204,11 @@ describe('Trusted Types required, and the policy not allowed', () => {
     const frame = document.createElement('iframe');
     frame.src = "/test-pages/strict-csp.html?policies='none'";
     document.body.append(frame);
-    await until(() => frame.contentDocument?.querySelector('secure-widget')?.getAttribute('status') === 'error', 'error', 8_000);
+    await until(
+      () => frame.contentDocument?.querySelector('secure-widget')?.getAttribute('status') === 'error',
+      'error',
+      8_000,
+    );
     const errors: SecureWidgetErrorDetail[] = [];
     const element = frame.contentDocument!.querySelector('secure-widget')!;
     element.addEventListener('secure-widget-error', (event) => errors.push((event as CustomEvent).detail));
@@ -188,8 +231,12 @@ describe('the token goes nowhere but the vendor element', () => {
       `<secure-widget token-endpoint="${scope.endpoint}"><template><hostile-probe></hostile-probe></template>
       </secure-widget><secure-widget token-endpoint="${scope.endpoint}" src="http://127.0.0.1:${location.port}/vendor/frame.html"></secure-widget>`,
     );
-    const log = recordEvents(container, ['secure-widget-token', 'secure-widget-ready', 'secure-widget-reload',
-      'secure-widget-error']);
+    const log = recordEvents(container, [
+      'secure-widget-token',
+      'secure-widget-ready',
+      'secure-widget-reload',
+      'secure-widget-error',
+    ]);
     const [bundle] = [...container.querySelectorAll('secure-widget')] as SecureWidget[];
     await nextEvent(bundle!, 'secure-widget-ready');
     await bundle!.refresh();
@@ -198,7 +245,11 @@ describe('the token goes nowhere but the vendor element', () => {
     const token = bundle!.querySelector(':scope > hostile-probe')!.getAttribute('embed-token')!;
     expect(token).to.match(/^eyJ/);
     const signature = token.split('.')[2]!;
-    const everywhere = [pageText(), JSON.stringify(log.events.map((event) => event.detail)), logged.map(String).join('\n')];
+    const everywhere = [
+      pageText(),
+      JSON.stringify(log.events.map((event) => event.detail)),
+      logged.map(String).join('\n'),
+    ];
     for (const text of everywhere) expect(text.includes(signature)).to.equal(false);
     expect(await requestedUrlsWithJwt(), 'no URL the browser requested carried a JWT').to.equal(0);
   });

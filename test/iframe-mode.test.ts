@@ -42,9 +42,9 @@ function probeUrl(scope: TestScope, mode: string, origin = VENDOR_ORIGIN, extra 
 const reports = (scope: TestScope) => probeReports<Report>(scope);
 
 function iframeWidget(scope: TestScope, src: string, attributes = ''): SecureWidget {
-  return mount(`<secure-widget token-endpoint="${scope.endpoint}" src="${src}" ${attributes}></secure-widget>`).querySelector(
-    'secure-widget',
-  )!;
+  return mount(
+    `<secure-widget token-endpoint="${scope.endpoint}" src="${src}" ${attributes}></secure-widget>`,
+  ).querySelector('secure-widget')!;
 }
 
 const frameOf = (widget: SecureWidget) => widget.shadowRoot!.querySelector('iframe')!;
@@ -57,7 +57,8 @@ function heardHellos(source: () => MessageEventSource | null, count = 1): Promis
   return new Promise((resolve) => {
     let heard = 0;
     const listener = (event: MessageEvent) => {
-      if (event.source === null || event.source !== source() || (event.data as { type?: unknown })?.type !== HELLO) return;
+      if (event.source === null || event.source !== source() || (event.data as { type?: unknown })?.type !== HELLO)
+        return;
       heard += 1;
       if (heard < count) return;
       window.removeEventListener('message', listener);
@@ -145,14 +146,20 @@ describe('iframe mode: the handshake', () => {
   it('ignores a hello from the right window but another origin (a frame navigated elsewhere)', async () => {
     const scope = await testScope();
     const elsewhere = probeUrl(scope, 'hello', OTHER_ORIGIN);
-    const widget = iframeWidget(scope, probeUrl(scope, 'navigate', VENDOR_ORIGIN, `&to=${encodeURIComponent(elsewhere)}`));
+    const widget = iframeWidget(
+      scope,
+      probeUrl(scope, 'navigate', VENDOR_ORIGIN, `&to=${encodeURIComponent(elsewhere)}`),
+    );
     const log = recordEvents(widget, ['secure-widget-ready', 'secure-widget-token']);
     await widget.updateComplete;
     const frame = frameOf(widget);
     await heardHellos(() => frame.contentWindow);
     await probeCaughtUp(scope, frame.contentWindow!);
     const seen = await reports(scope);
-    expect(seen.some((report) => report.origin === OTHER_ORIGIN), 'the other page').to.equal(true);
+    expect(
+      seen.some((report) => report.origin === OTHER_ORIGIN),
+      'the other page',
+    ).to.equal(true);
     expect(seen.filter((report) => report.window)).to.deep.equal([]);
     expect(log.of('secure-widget-ready')).to.have.length(0);
   });
@@ -161,7 +168,7 @@ describe('iframe mode: the handshake', () => {
     const scope = await testScope();
     const widget = iframeWidget(scope, probeUrl(scope, 'silent'));
     // The widget's own frame is loaded first: a connect posted to it would be heard.
-    await until(async () => (await reports(scope)).some((report) => report.loaded), 'the widget\'s frame');
+    await until(async () => (await reports(scope)).some((report) => report.loaded), "the widget's frame");
     const sibling = document.createElement('iframe');
     sibling.src = probeUrl(scope, 'hello');
     const hello = heardHellos(() => sibling.contentWindow);

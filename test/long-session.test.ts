@@ -75,7 +75,8 @@ describe('a 24-hour session with 15-minute tokens', () => {
         outageCalls += 1;
         throw new TypeError('Failed to fetch');
       }
-      if (failing() < 0.1) return new Response('{"error":{}}', { status: 503, headers: { Date: new Date(now).toUTCString() } });
+      if (failing() < 0.1)
+        return new Response('{"error":{}}', { status: 503, headers: { Date: new Date(now).toUTCString() } });
       successes += 1;
       if (now >= downUntil) recoveredAt = Math.min(recoveredAt, now);
       const iat = Math.floor(now / 1000);
@@ -95,7 +96,10 @@ describe('a 24-hour session with 15-minute tokens', () => {
       // answer (reading a body takes tasks of its own, slower on a busy machine). Each call ends in a token fetched
       // for this widget or an error.
       let answered = 0;
-      widget.addEventListener('secure-widget-token', (event) => void (event.detail.source === 'endpoint' && (answered += 1)));
+      widget.addEventListener(
+        'secure-widget-token',
+        (event) => void (event.detail.source === 'endpoint' && (answered += 1)),
+      );
       widget.addEventListener('secure-widget-error', () => void (answered += 1));
       const answersRead = () => until(() => answered >= calls, `the page to act on all ${calls} answers`, 10_000);
       await clock.tickAsync(0);

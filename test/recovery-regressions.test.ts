@@ -109,7 +109,7 @@ describe('refresh() that fails while the token in hand is valid leaves status as
 });
 
 describe('a reload-loop stop holds until refresh()', () => {
-  it('no wake, online, prefetched token or other widget\'s page-wide reload moves it', async () => {
+  it("no wake, online, prefetched token or other widget's page-wide reload moves it", async () => {
     const scope = await testScope();
     const time = fakeTime(scope);
     later(() => time.clock.restore());
@@ -211,11 +211,13 @@ describe('a <template> whose children a framework put in its light DOM works lik
 });
 
 describe('a new fetchToken function is used for the next fetch, and starts nothing over', () => {
-  const fetcherFor = (scope: TestScope, calls: { count: number }): CustomTokenFetcher => async (signal) => {
-    calls.count += 1;
-    const response = await fetch(scope.endpoint, { signal, cache: 'no-store' });
-    return ((await response.json()) as { embedToken: string }).embedToken;
-  };
+  const fetcherFor =
+    (scope: TestScope, calls: { count: number }): CustomTokenFetcher =>
+    async (signal) => {
+      calls.count += 1;
+      const response = await fetch(scope.endpoint, { signal, cache: 'no-store' });
+      return ((await response.json()) as { embedToken: string }).embedToken;
+    };
 
   it('100 new closures, one per render, with a listener that renders again: one request, ready throughout', async () => {
     const scope = await testScope({ ttlSeconds: 600 });

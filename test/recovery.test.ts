@@ -33,8 +33,10 @@ function machine(renewable = true) {
   const state: RecoveryState = initialState(renewable);
   let calls: Call[] = [];
   const effects = new Proxy({} as RecoveryEffects, {
-    get: (_, name: string) =>
-      (...args: unknown[]) => calls.push([name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`), ...args]),
+    get:
+      (_, name: string) =>
+      (...args: unknown[]) =>
+        calls.push([name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`), ...args]),
   });
   const send = (...inputs: RecoveryInput[]) => {
     calls = [];
@@ -52,12 +54,20 @@ function machine(renewable = true) {
     types: () => calls.map(([name]) => name),
     /** Gets to `running` on token t1, the way a healthy start does. */
     run(token = 't1') {
-      send({ type: 'token', grant: grant(token), source: 'endpoint' }, { type: 'vendor-loaded', token }, { type: 'vendor-ready' });
+      send(
+        { type: 'token', grant: grant(token), source: 'endpoint' },
+        { type: 'vendor-loaded', token },
+        { type: 'vendor-ready' },
+      );
       return this;
     },
     /** The vendor rejects its token and the source hands over `token`; the reload completes. */
     recoverWith(token: string) {
-      send({ type: 'vendor-expired' }, { type: 'token', grant: grant(token), source: 'shared' }, { type: 'reload-begun' });
+      send(
+        { type: 'vendor-expired' },
+        { type: 'token', grant: grant(token), source: 'shared' },
+        { type: 'reload-begun' },
+      );
       send({ type: 'reloaded', token });
       return this;
     },

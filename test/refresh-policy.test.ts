@@ -51,7 +51,8 @@ function mountWidgets(scope: TestScope, count = 1, attributes = 'refresh-margin=
 }
 
 const vendorOf = (widget: SecureWidget) => widget.querySelector<PolicyWidget>('policy-widget')!;
-const rejected = () => new CustomEvent('rai-error', { bubbles: true, composed: true, detail: { code: 'token_expired' } });
+const rejected = () =>
+  new CustomEvent('rai-error', { bubbles: true, composed: true, detail: { code: 'token_expired' } });
 
 function setVisibility(state: DocumentVisibilityState) {
   Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
@@ -210,7 +211,9 @@ describe('skew-proof: a client clock hours off', () => {
       [-2 * HOUR, 1],
     ] as const) {
       const scope = await testScope({ ttlSeconds: 60, offsetMs: skew });
-      const { embedToken } = (await fetch(scope.endpoint).then((response) => response.json())) as { embedToken: string };
+      const { embedToken } = (await fetch(scope.endpoint).then((response) => response.json())) as {
+        embedToken: string;
+      };
       const before = scope.started();
       const widget = mount(`<secure-widget token-endpoint="${scope.endpoint}" embed-token="${embedToken}">
         <template><policy-widget></policy-widget></template></secure-widget>`).querySelector('secure-widget')!;

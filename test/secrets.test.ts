@@ -64,8 +64,9 @@ describe('never lets the token leak', () => {
   it('error messages do not echo what the endpoint answered', async () => {
     const scope = await testScope({ respond: 'oversize' });
     const widget = mount(`
-      <secure-widget token-endpoint="${scope.endpoint}"><template><probe-widget></probe-widget></template></secure-widget>`)
-      .querySelector('secure-widget')!;
+      <secure-widget token-endpoint="${scope.endpoint}"><template><probe-widget></probe-widget></template></secure-widget>`).querySelector(
+      'secure-widget',
+    )!;
     const error = await nextEvent(widget, 'secure-widget-error');
     expect(error.detail.message.length).to.be.lessThan(200);
     expect(error.detail.message).to.not.contain('aaaa');

@@ -124,7 +124,10 @@ describe('server-rendered token', () => {
     // The first widgets' request (answered after 200 ms) was aborted once the server-rendered token arrived: no
     // other token replaces it, and the abort is no error.
     await scope.settled();
-    expect(scope.requests().filter((request) => request.outcome !== 'aborted'), 'requests not aborted').to.deep.equal([]);
+    expect(
+      scope.requests().filter((request) => request.outcome !== 'aborted'),
+      'requests not aborted',
+    ).to.deep.equal([]);
     expect(log.events).to.have.length(0);
     expect(all.map((w) => w.querySelector('probe-widget')!.getAttribute('embed-token'))).to.deep.equal([
       token,

@@ -84,7 +84,10 @@ function start(): void {
       },
     });
   } catch (error) {
-    show('error', statusCard('failed', 'Widget misconfigured', [error instanceof Error ? error.message : String(error)]));
+    show(
+      'error',
+      statusCard('failed', 'Widget misconfigured', [error instanceof Error ? error.message : String(error)]),
+    );
     return;
   }
   observeHeight(host);

@@ -93,7 +93,9 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
   // No API key configured: a check that nothing passes, so the Qrvey-style token API is closed rather than open.
   const apiKeyMatches = config.apiKey === undefined ? () => false : createApiKeyCheck(config.apiKey);
   const devKeyMatches = createApiKeyCheck(config.devKey);
-  let signingKey = config.signingKeyPair ? await vendorSigningKey(config.signingKeyPair) : await generateVendorSigningKey();
+  let signingKey = config.signingKeyPair
+    ? await vendorSigningKey(config.signingKeyPair)
+    : await generateVendorSigningKey();
   let retiredKey: VendorSigningKey | null = null;
   let publishedKeys: ReturnType<typeof createLocalJWKSet>;
   let jwksBody: string;
@@ -116,8 +118,10 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
 
   // async so that a bad option is a rejected promise, like every other failure of this call.
   async function issueToken(request: { ttlSeconds?: number; subject?: string; now?: number } = {}): Promise<string> {
-    const ttlSeconds = request.ttlSeconds === undefined ? config.ttlSeconds : checkTtl('issueToken', request.ttlSeconds);
-    const subject = request.subject === undefined ? config.accessId : checkNonEmpty('issueToken', 'subject', request.subject);
+    const ttlSeconds =
+      request.ttlSeconds === undefined ? config.ttlSeconds : checkTtl('issueToken', request.ttlSeconds);
+    const subject =
+      request.subject === undefined ? config.accessId : checkNonEmpty('issueToken', 'subject', request.subject);
     const now = request.now === undefined ? config.now() : request.now;
     if (typeof now !== 'number' || !Number.isFinite(now)) {
       throw new TypeError('issueToken: now must be a finite number of ms since epoch');
@@ -147,7 +151,11 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
       // One answer for a wrong id and a wrong key, so the endpoint cannot be used to discover valid ids.
       return errorResponse(401, 'invalid_credentials', 'Invalid access credentials');
     }
-    const embedToken = await signEmbedToken(signingKey, { subject: parsed.accessId, ttlSeconds: config.ttlSeconds, now: config.now() });
+    const embedToken = await signEmbedToken(signingKey, {
+      subject: parsed.accessId,
+      ttlSeconds: config.ttlSeconds,
+      now: config.now(),
+    });
     return jsonResponse(200, { data: { embedToken } });
   }
 
@@ -195,17 +203,20 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return errorResponse(405, 'method_not_allowed', 'Use GET', { Allow: 'GET, HEAD' });
     }
-    return withoutBodyForHead(request, new Response(jwksBody, {
-      status: 200,
-      headers: {
-        'Content-Type': JSON_CONTENT_TYPE,
-        // The widget fetches the key set from the host page's origin.
-        ...OPEN_CORS,
-        // Short enough that a rotated key reaches browsers within minutes; jose refetches on an unknown kid anyway.
-        'Cache-Control': 'public, max-age=300',
-        'X-Content-Type-Options': 'nosniff',
-      },
-    }));
+    return withoutBodyForHead(
+      request,
+      new Response(jwksBody, {
+        status: 200,
+        headers: {
+          'Content-Type': JSON_CONTENT_TYPE,
+          // The widget fetches the key set from the host page's origin.
+          ...OPEN_CORS,
+          // Short enough that a rotated key reaches browsers within minutes; jose refetches on an unknown kid anyway.
+          'Cache-Control': 'public, max-age=300',
+          'X-Content-Type-Options': 'nosniff',
+        },
+      }),
+    );
   }
 
   function serveScript(bundle: () => Promise<string>): (request: Request) => Promise<Response> {
@@ -241,16 +252,19 @@ export async function createReferenceVendor(options: ReferenceVendorOptions): Pr
         return errorResponse(405, 'method_not_allowed', 'Use GET', { Allow: 'GET, HEAD' });
       }
       const allowedOrigins = hostOriginsFor(request);
-      return withoutBodyForHead(request, new Response(html(allowedOrigins), {
-        status: 200,
-        headers: {
-          'Content-Type': HTML_CONTENT_TYPE,
-          // The config is per request (the default origin follows the port): never served from a cache.
-          'Cache-Control': 'no-store',
-          'Content-Security-Policy': framePagePolicy(allowedOrigins),
-          'X-Content-Type-Options': 'nosniff',
-        },
-      }));
+      return withoutBodyForHead(
+        request,
+        new Response(html(allowedOrigins), {
+          status: 200,
+          headers: {
+            'Content-Type': HTML_CONTENT_TYPE,
+            // The config is per request (the default origin follows the port): never served from a cache.
+            'Cache-Control': 'no-store',
+            'Content-Security-Policy': framePagePolicy(allowedOrigins),
+            'X-Content-Type-Options': 'nosniff',
+          },
+        }),
+      );
     };
   }
 
@@ -355,7 +369,7 @@ function checkOptions(options: ReferenceVendorOptions): VendorConfig {
   const accessKey = checkNonEmpty(CONTEXT, 'accessKey', options.accessKey);
   const apiKey = options.apiKey === undefined ? undefined : checkNonEmpty(CONTEXT, 'apiKey', options.apiKey);
   // A private key shaped like a publishable one would be handed to browsers without a second thought.
-  if (apiKey !== undefined && apiKey.startsWith('pk_')) {
+  if (apiKey?.startsWith('pk_')) {
     throw new TypeError(`${CONTEXT}: apiKey is the private server-to-server key; it must not look publishable (pk_…)`);
   }
   const devKey = options.devKey === undefined ? `pk_test_${randomBytes(18).toString('base64url')}` : options.devKey;
@@ -370,7 +384,9 @@ function checkOptions(options: ReferenceVendorOptions): VendorConfig {
   const allowedHostOrigins =
     options.allowedHostOrigins === undefined ? undefined : checkHostOrigins(options.allowedHostOrigins);
   if (options.signingKeyPair !== undefined && !isVendorKeyPair(options.signingKeyPair)) {
-    throw new TypeError(`${CONTEXT}: signingKeyPair must be an ES256 (ECDSA P-256) CryptoKeyPair whose private key can sign`);
+    throw new TypeError(
+      `${CONTEXT}: signingKeyPair must be an ES256 (ECDSA P-256) CryptoKeyPair whose private key can sign`,
+    );
   }
   return {
     accessId,
@@ -387,7 +403,9 @@ function checkOptions(options: ReferenceVendorOptions): VendorConfig {
 
 function checkHostOrigins(value: unknown): readonly string[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new TypeError(`${CONTEXT}: allowedHostOrigins must be a non-empty array of origins like "https://shop.example"`);
+    throw new TypeError(
+      `${CONTEXT}: allowedHostOrigins must be a non-empty array of origins like "https://shop.example"`,
+    );
   }
   value.forEach((origin: unknown, index) => {
     if (!isWebPageOrigin(origin)) {
@@ -543,7 +561,12 @@ function tokenRejected(code: 'token_expired' | 'token_invalid', message: string)
   return errorResponse(401, code, message, { ...OPEN_CORS, 'WWW-Authenticate': 'Bearer error="invalid_token"' });
 }
 
-function errorResponse(status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): Response {
+function errorResponse(
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
   return jsonResponse(status, { error: { code, message } }, headers);
 }
 
@@ -561,7 +584,9 @@ function jsonResponse(status: number, body: unknown, headers: Record<string, str
 }
 
 function withoutBodyForHead(request: Request, response: Response): Response {
-  return request.method === 'HEAD' ? new Response(null, { status: response.status, headers: response.headers }) : response;
+  return request.method === 'HEAD'
+    ? new Response(null, { status: response.status, headers: response.headers })
+    : response;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

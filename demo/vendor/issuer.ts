@@ -17,14 +17,16 @@ export function signEmbedToken(
   { subject, ttlSeconds, now, appId }: EmbedTokenRequest,
 ): Promise<string> {
   const iat = Math.floor(now / 1000);
-  return new SignJWT(appId === undefined ? {} : { appId })
-    .setProtectedHeader({ alg: VENDOR_ALGORITHM, kid: key.kid, typ: VENDOR_TOKEN_TYPE })
-    .setIssuer(VENDOR_ISSUER)
-    .setAudience(VENDOR_AUDIENCE)
-    .setSubject(subject)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + ttlSeconds)
-    // A unique id lets tests tell one token from the next even when both were minted in the same second.
-    .setJti(randomUUID())
-    .sign(key.privateKey);
+  return (
+    new SignJWT(appId === undefined ? {} : { appId })
+      .setProtectedHeader({ alg: VENDOR_ALGORITHM, kid: key.kid, typ: VENDOR_TOKEN_TYPE })
+      .setIssuer(VENDOR_ISSUER)
+      .setAudience(VENDOR_AUDIENCE)
+      .setSubject(subject)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ttlSeconds)
+      // A unique id lets tests tell one token from the next even when both were minted in the same second.
+      .setJti(randomUUID())
+      .sign(key.privateKey)
+  );
 }

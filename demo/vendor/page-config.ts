@@ -7,7 +7,9 @@ export function readAllowedOrigins(): string[] {
   try {
     const config: unknown = JSON.parse(text);
     const origins =
-      typeof config === 'object' && config !== null ? (config as { allowedOrigins?: unknown }).allowedOrigins : undefined;
+      typeof config === 'object' && config !== null
+        ? (config as { allowedOrigins?: unknown }).allowedOrigins
+        : undefined;
     // Only the shape here: connectToHost checks each entry, so that a broken config is reported rather than thrown.
     return Array.isArray(origins) ? (origins as string[]) : [];
   } catch {

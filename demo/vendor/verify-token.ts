@@ -10,7 +10,7 @@
  * - time claims are checked with a small, fixed clock tolerance; a token is bounded in size before it is parsed.
  */
 import { jwtVerify } from 'jose';
-import type { JWTVerifyGetKey } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import { VENDOR_ALGORITHM, VENDOR_AUDIENCE, VENDOR_ISSUER, VENDOR_TOKEN_TYPE } from './claims.js';
 
 export type TokenRejectionCode = 'token_expired' | 'token_invalid';
@@ -79,7 +79,7 @@ export async function verifyEmbedToken(
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_EMBED_TOKEN_LENGTH) {
     throw new EmbedTokenRejectedError('token_invalid');
   }
-  let payload;
+  let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(token, keyByKid(keys), {
       algorithms: [VENDOR_ALGORITHM],
@@ -97,7 +97,13 @@ export async function verifyEmbedToken(
     throw new EmbedTokenRejectedError(code, { cause: error });
   }
   // jose has checked that exp and iat are numbers; sub it only requires to be present.
-  const { sub, iat, exp, jti, appId } = payload as { sub: unknown; iat: number; exp: number; jti?: unknown; appId?: unknown };
+  const { sub, iat, exp, jti, appId } = payload as {
+    sub: unknown;
+    iat: number;
+    exp: number;
+    jti?: unknown;
+    appId?: unknown;
+  };
   if (typeof sub !== 'string' || sub.length === 0) throw new EmbedTokenRejectedError('token_invalid');
   // jose checks iat only against maxTokenAge, which would also cap every token's age at one number; exp does that here.
   if (iat > now / 1000 + MAX_ISSUED_AHEAD_SECONDS) throw new EmbedTokenRejectedError('token_invalid');

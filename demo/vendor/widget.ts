@@ -136,7 +136,10 @@ export class DemoWidget extends HTMLElement {
     const controller = (this.#controller = new AbortController());
     this.#show('verifying', statusCard('pending', 'Verifying token…', []));
     if (!vendor) {
-      this.#show('error', statusCard('failed', 'Widget unavailable', ['The widget script could not tell where it was loaded from.']));
+      this.#show(
+        'error',
+        statusCard('failed', 'Widget unavailable', ['The widget script could not tell where it was loaded from.']),
+      );
       return;
     }
 

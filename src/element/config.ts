@@ -132,7 +132,7 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
   const endpointValue = attributes.tokenEndpoint?.trim();
   const endpoint = endpointValue ? acceptUrl(endpointValue, base, 'token-endpoint', page.origin) : null;
 
-  if (mode === 'iframe' && !src) throw invalid('Iframe mode needs src: the vendor\'s widget page.');
+  if (mode === 'iframe' && !src) throw invalid("Iframe mode needs src: the vendor's widget page.");
   const sandbox = (attributes.sandbox ?? DEFAULT_SANDBOX).trim().split(/\s+/).filter(Boolean);
   // A frame on the page's own origin with both of these can reach into its parent and remove its own sandbox.
   if (
@@ -141,7 +141,7 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
     sandbox.includes('allow-scripts') &&
     sandbox.includes('allow-same-origin')
   ) {
-    throw invalid('A src on the page\'s own origin cannot have allow-scripts with allow-same-origin in its sandbox.');
+    throw invalid("A src on the page's own origin cannot have allow-scripts with allow-same-origin in its sandbox.");
   }
 
   const margin = positiveNumber(attributes.refreshMargin) ?? DEFAULT_MARGIN_SECONDS;

@@ -211,7 +211,6 @@ export class SecureWidget extends ReactiveElement {
     }
     if (view) view.hidden = status === WidgetStatus.error;
   }
-
 }
 
 function slot(name?: string, fallback?: Node): HTMLSlotElement {

@@ -3,13 +3,7 @@ import { judgeDevKey } from './dev-key.js';
 import { BundleEmbed } from './embed/bundle-embed.js';
 import type { Embed, EmbedHost } from './embed/embed.js';
 import { IframeEmbed } from './embed/iframe-embed.js';
-import {
-  attributeTarget,
-  configTarget,
-  hookTarget,
-  type ApplyToken,
-  type TokenTarget,
-} from './embed/token-target.js';
+import { attributeTarget, configTarget, hookTarget, type ApplyToken, type TokenTarget } from './embed/token-target.js';
 import { SecureWidgetError } from './errors.js';
 import type { SecureWidgetErrorDetail, SecureWidgetEventMap } from './events.js';
 import {
@@ -24,7 +18,7 @@ import {
 import type { WidgetStatus } from './status.js';
 import { TokenBroker, type TokenSubscriber } from './token/broker.js';
 import { Deadline } from './token/deadline.js';
-import { grantFromMarkup, isFresh } from './token/grant.js';
+import { grantFromMarkup, isFresh, type TokenGrant } from './token/grant.js';
 import { rekeyBroker, sharedBroker } from './token/registry.js';
 import { customLoader, endpointLoader, type CustomTokenFetcher, type TokenLoader } from './token/source.js';
 
@@ -168,7 +162,7 @@ export class WidgetSession {
    * that is routine, not a failure.
    */
   useMarkupToken(token: string): boolean {
-    let grant;
+    let grant: TokenGrant;
     try {
       grant = grantFromMarkup(token, Date.now());
     } catch (error) {

@@ -52,7 +52,12 @@ export function readHello(data: unknown): Hello | null {
 
 export function isConnect(data: unknown): boolean {
   const message = record(data);
-  return !!message && message.type === CONNECT && message.version === PROTOCOL_VERSION && keysWithin(message, ['type', 'version']);
+  return (
+    !!message &&
+    message.type === CONNECT &&
+    message.version === PROTOCOL_VERSION &&
+    keysWithin(message, ['type', 'version'])
+  );
 }
 
 /** What the frame may say over the port; null for anything else. */
@@ -65,7 +70,9 @@ export function readFrameMessage(data: unknown): FrameMessage | null {
     case 'expired':
       if (!keysWithin(message, ['type', 'code'])) return null;
       if (message.code === undefined) return { type: 'expired' };
-      return typeof message.code === 'string' && CODE.test(message.code) ? { type: 'expired', code: message.code } : null;
+      return typeof message.code === 'string' && CODE.test(message.code)
+        ? { type: 'expired', code: message.code }
+        : null;
     case 'resize':
       return keysWithin(message, ['type', 'height']) &&
         typeof message.height === 'number' &&
@@ -86,5 +93,7 @@ export function readHostMessage(data: unknown): HostMessage | null {
   if (message.type !== 'token' || !keysWithin(message, ['type', 'token'])) return null;
   // The token rules every side applies (token-rules.ts): the frame takes no token the element would have refused.
   const { token } = message;
-  return tokenFault(token) === null && token === (token as string).trim() ? { type: 'token', token: token as string } : null;
+  return tokenFault(token) === null && token === (token as string).trim()
+    ? { type: 'token', token: token as string }
+    : null;
 }

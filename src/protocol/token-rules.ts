@@ -25,7 +25,7 @@ const TOKEN_CHARACTERS = /^[\w\-.~+/=:]+$/;
  * A JWS in compact form: three base64url parts, the first a JSON object (`{"` encodes as `eyJ`). A JWE (five parts)
  * and dotted opaque formats (`v1.abc.def`) are opaque tokens.
  */
-const JWS_COMPACT = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
+export const JWS_COMPACT = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
 
 /** Why `value` (trimmed, as every side takes it) is no token; null when it is one. */
 export function tokenFault(value: unknown): TokenFault | null {
@@ -33,11 +33,6 @@ export function tokenFault(value: unknown): TokenFault | null {
   if (token === '') return 'missing';
   if (token.length > MAX_TOKEN_LENGTH) return 'too-long';
   return TOKEN_CHARACTERS.test(token) ? null : 'characters';
-}
-
-/** Whether a well-formed token is a JWT whose claims the sides read (a JWS in compact form). */
-export function isCompactJws(token: string): boolean {
-  return JWS_COMPACT.test(token);
 }
 
 /**

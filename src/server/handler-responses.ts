@@ -26,7 +26,12 @@ const ERROR_MESSAGES: Record<TokenHandlerErrorCode, string> = {
 };
 
 /** A JSON answer with the headers every answer of the handler carries. */
-export function jsonResponse(now: number, status: number, body: unknown, headers: Record<string, string> = {}): Response {
+export function jsonResponse(
+  now: number,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify(body), {
     status,
     headers: {

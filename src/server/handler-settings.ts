@@ -126,14 +126,21 @@ export function readHandlerOptions<User>(options: TokenHandlerOptions<User>): Ha
   // undefined (and null, as before) is the memory cache; false is none.
   const custom = options.cache ?? null;
   if (custom !== null && custom !== false && !isTokenCache(custom)) {
-    throw new TypeError('createTokenHandler: options.cache must have get(key) and set(key, entry) methods, or be false');
+    throw new TypeError(
+      'createTokenHandler: options.cache must have get(key) and set(key, entry) methods, or be false',
+    );
   }
   const cache = custom === false ? null : custom ? boundedCache(custom) : createMemoryTokenCache({ now: options.now });
   if (options.rateLimit !== undefined && options.rateLimit !== false && typeof options.rateLimit !== 'object') {
     throw new TypeError('createTokenHandler: options.rateLimit must be {max, windowMs} or false');
   }
   if (options.rateLimit) {
-    refuseUnknownOptions<RateLimitOptions>('createTokenHandler', options.rateLimit, RATE_LIMIT_OPTIONS, 'options.rateLimit');
+    refuseUnknownOptions<RateLimitOptions>(
+      'createTokenHandler',
+      options.rateLimit,
+      RATE_LIMIT_OPTIONS,
+      'options.rateLimit',
+    );
   }
   const allowedOrigins = checkAllowedOrigins(options.allowedOrigins);
   const now = options.now ?? Date.now;
@@ -156,7 +163,7 @@ export function readHandlerOptions<User>(options: TokenHandlerOptions<User>): Ha
     storeFailureLoggedAt = at;
     try {
       logger.warn(
-        "secure-widget/server: store-failed: the shared store did not answer; this instance answers on its own for now",
+        'secure-widget/server: store-failed: the shared store did not answer; this instance answers on its own for now',
       );
     } catch {
       // As for warn(): a broken logger changes no answer.

@@ -3,6 +3,7 @@
  * `<access key>`, `change-me`, `${ACCESS_KEY}`, `Bearer <token>`, `sk_live_xxx`. A value made only of these words is
  * not a key. A real key is random, so one real word is enough to accept it (`sk_live_very_secret_value` passes).
  */
+// biome-ignore format: a word list reads best in paragraphs, by kind
 const PLACEHOLDER_WORDS = new Set([
   // instructions
   'your', 'my', 'our', 'the', 'a', 'an', 'insert', 'enter', 'put', 'paste', 'add', 'set', 'fill', 'use', 'in', 'here',

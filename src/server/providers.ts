@@ -49,11 +49,7 @@ export function accessKeyExchange(options: AccessKeyExchangeOptions): TokenIssue
   }
   const credentials = { accessId, accessKey };
   const { url, timeoutMs, pick, fetch } = options;
-  return createExchange(
-    'accessKeyExchange',
-    { url, timeoutMs, pick, fetch, body: () => credentials },
-    pickEmbedToken,
-  );
+  return createExchange('accessKeyExchange', { url, timeoutMs, pick, fetch, body: () => credentials }, pickEmbedToken);
 }
 
 const ACCESS_KEY_EXCHANGE_OPTIONS: Record<keyof AccessKeyExchangeOptions, true> = {

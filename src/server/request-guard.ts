@@ -12,7 +12,9 @@ import { readBoundedBody } from './internal/bounded-body.js';
 export function checkAllowedOrigins(value: unknown): ReadonlySet<string> {
   if (value === undefined) return new Set();
   if (!Array.isArray(value)) {
-    throw new TypeError('createTokenHandler: options.allowedOrigins must be an array of origins like "https://shop.example"');
+    throw new TypeError(
+      'createTokenHandler: options.allowedOrigins must be an array of origins like "https://shop.example"',
+    );
   }
   value.forEach((origin: unknown, index) => {
     if (!isWebPageOrigin(origin)) {

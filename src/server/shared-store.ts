@@ -47,7 +47,9 @@ export interface SharedSingleFlight {
 export function checkSharedStore(value: unknown): SharedTokenStore {
   const name = 'createTokenHandler: options.store';
   if (typeof value !== 'object' || value === null) {
-    throw new TypeError(`${name} must be a shared store such as redisStore({ client }) from secure-widget/server/redis`);
+    throw new TypeError(
+      `${name} must be a shared store such as redisStore({ client }) from secure-widget/server/redis`,
+    );
   }
   const { cache, rateLimit, singleFlight, timeoutMs } = value as Record<string, unknown>;
   const has = (object: unknown, method: string): boolean =>

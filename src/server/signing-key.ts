@@ -184,7 +184,9 @@ const PKCS8_BLOCK = /-----BEGIN PRIVATE KEY-----[\s\S]*?-----END PRIVATE KEY----
  */
 function pemImport(text: string, alg: SigningAlgorithm, spec: AlgorithmSpec): () => Promise<CryptoKey> {
   if (hasUnexpandedTemplate(text)) {
-    throw new TypeError(`signToken: options.key for ${alg} is an unexpanded template (like \${SIGNING_KEY}), not a key`);
+    throw new TypeError(
+      `signToken: options.key for ${alg} is an unexpanded template (like \${SIGNING_KEY}), not a key`,
+    );
   }
   // A PEM pasted into a one-line variable (`.env`, a dashboard) often keeps its line breaks as the two characters \n.
   const pem = /[\r\n]/.test(text.trim()) ? text : text.replace(/\\n/g, '\n');

@@ -79,7 +79,9 @@ export class TokenRequest<User> {
       user = await authorize(this.#request);
       if (user !== null && user !== undefined) key = userId(user);
     } catch (error) {
-      warn(`internal: authorize or userId threw ${thrownKind(error)} (its message is not logged: it may hold a secret)`);
+      warn(
+        `internal: authorize or userId threw ${thrownKind(error)} (its message is not logged: it may hold a secret)`,
+      );
       return this.#fail(500, 'internal');
     }
     if (user === null || user === undefined) return this.#fail(401, 'unauthorized');

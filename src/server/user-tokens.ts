@@ -1,6 +1,6 @@
-import { decodeJwt } from 'jose';
 import { MIN_TOKEN_LIFE } from '../protocol/limits.js';
-import { claimsFault, expiresAtHint, isCompactJws, positiveNumber, tokenFault, type TokenFault } from '../protocol/token-rules.js';
+import { readToken } from '../protocol/token-read.js';
+import { expiresAtHint, positiveNumber, tokenFault } from '../protocol/token-rules.js';
 import { ownIssueError } from './internal/own-errors.js';
 import type { SharedTokenStore } from './shared-store.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
@@ -109,7 +109,9 @@ export class UserTokens<User> {
     if (!shared) return FAILED;
     try {
       const entry = await shared.cache.get(key);
-      return entry && this.#servable(entry) ? { token: entry.token, expiresAt: entry.expiresAt, issuedAt: entry.issuedAt } : undefined;
+      return entry && this.#servable(entry)
+        ? { token: entry.token, expiresAt: entry.expiresAt, issuedAt: entry.issuedAt }
+        : undefined;
     } catch {
       this.#options.onStoreError();
       return FAILED;
@@ -125,7 +127,12 @@ export class UserTokens<User> {
     // A shared store hands back whatever was written to it, by anyone: only a token the handler could have stored
     // (one the element takes: protocol/token-rules.ts) goes out, exactly as it was stored.
     const token = entry?.token;
-    if (tokenFault(token) || token !== token.trim() || !Number.isFinite(entry.expiresAt) || !Number.isFinite(entry.issuedAt)) {
+    if (
+      tokenFault(token) ||
+      token !== token.trim() ||
+      !Number.isFinite(entry.expiresAt) ||
+      !Number.isFinite(entry.issuedAt)
+    ) {
       return false;
     }
     const left = entry.expiresAt - this.#options.now() / 1000;
@@ -235,10 +242,7 @@ export class UserTokens<User> {
       }, timeoutMs);
     });
     // An issuer that ignores its signal still loses the race, so a hung vendor costs a 504, never a hung request.
-    const issued = Promise.race([
-      Promise.resolve().then(() => issue(user, { signal: controller.signal })),
-      timeout,
-    ])
+    const issued = Promise.race([Promise.resolve().then(() => issue(user, { signal: controller.signal })), timeout])
       .finally(() => clearTimeout(timer))
       .then((result) => usableToken(result, now()));
     storing(issued.then((token) => this.#store(key, token, share)).catch(() => {}));
@@ -250,7 +254,9 @@ export class UserTokens<User> {
     const { expiresAt } = issued;
     // An opaque token without an expiry cannot be judged fresh later, so it is not kept.
     if (expiresAt === undefined) return;
-    const issuedAt = readJwtIssuedAt(issued.token) ?? Math.floor(now() / 1000);
+    // The token passed readToken when it was issued (usableToken); its `iat`, if it has one, dates the entry.
+    const read = readToken(issued.token);
+    const issuedAt = ('claims' in read ? read.claims.iat : undefined) ?? Math.floor(now() / 1000);
     const entry: CachedToken = { token: issued.token, expiresAt, issuedAt };
     const local = (async () => {
       try {
@@ -310,17 +316,22 @@ export function usableToken(result: unknown, now: number, status?: number): Issu
   ) as Record<string, unknown>;
   // The rules the element applies (protocol/token-rules.ts): a token it would refuse stays out of the cache and the
   // response, and the host's log says which rule it broke.
-  const fault = tokenFault(token) ?? claimsFaultOf(token as string);
-  if (fault === 'missing') throw ownIssueError('vendor-response', 'The token issuer resolved without a token.', { status });
-  if (fault) {
-    throw ownIssueError('vendor-response', `The token issuer resolved a token the element would refuse (${fault}).`, {
-      status,
-    });
+  const read = readToken(token);
+  if ('fault' in read) {
+    const message =
+      read.fault === 'missing'
+        ? 'The token issuer resolved without a token.'
+        : `The token issuer resolved a token the element would refuse (${read.fault}).`;
+    throw ownIssueError('vendor-response', message, { status });
   }
-  const value = (token as string).trim();
+  const { token: value, claims } = read;
   const life = positiveNumber(expiresIn);
   const hinted = expiresAtHint(expiresAt);
-  const times = [readJwtExpiry(value), hinted === null ? undefined : hinted / 1000, life === null ? undefined : now / 1000 + life];
+  const times = [
+    claims.exp,
+    hinted === null ? undefined : hinted / 1000,
+    life === null ? undefined : now / 1000 + life,
+  ];
   const known = times.filter((time) => time !== undefined);
   if (known.length === 0) return { token: value };
   // The earliest, as the element takes it: a JWT is never handed out, or cached, past its own `exp`.
@@ -330,37 +341,6 @@ export function usableToken(result: unknown, now: number, status?: number): Issu
     throw ownIssueError('vendor-response', message, { status });
   }
   return { token: value, expiresAt: expiry };
-}
-
-/** The claims rule for a JWT (null for an opaque token, or a JWT the element would not decode either). */
-function claimsFaultOf(token: string): TokenFault | null {
-  const value = token.trim();
-  if (!isCompactJws(value)) return null;
-  try {
-    return claimsFault(decodeJwt(value));
-  } catch {
-    // The element refuses a JWS-shaped token that does not decode: so does the handler.
-    return 'jwt-undecodable';
-  }
-}
-
-/** `exp` of a JWT, decoded without verification (the vendor signed it for the vendor); undefined for opaque tokens. */
-function readJwtExpiry(token: string): number | undefined {
-  return readClaim(token, 'exp');
-}
-
-function readJwtIssuedAt(token: string): number | undefined {
-  return readClaim(token, 'iat');
-}
-
-/** A claim as the element reads it: any finite number (an `exp` of 0 is an expired token, not a token without one). */
-function readClaim(token: string, name: 'exp' | 'iat'): number | undefined {
-  try {
-    const value = decodeJwt(token)[name];
-    return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts (nobody waits any more). */

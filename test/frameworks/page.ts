@@ -38,7 +38,10 @@ export interface FrameworkPageModule {
 }
 
 /** The contract's token request: what a framework user's inline `fetchToken` calls. */
-export async function requestToken(endpoint: string, signal: AbortSignal): Promise<{ token: string; expiresAt?: number }> {
+export async function requestToken(
+  endpoint: string,
+  signal: AbortSignal,
+): Promise<{ token: string; expiresAt?: number }> {
   const response = await fetch(endpoint, { signal, headers: { Accept: 'application/json' } });
   if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
   const body = (await response.json()) as { embedToken: string; expiresAt?: number };
@@ -50,5 +53,10 @@ export function readState(container: HTMLElement): ComponentState {
   const output = container.querySelector<HTMLElement>('[data-component-state]');
   if (!output) throw new Error('the component rendered no [data-component-state]');
   const { count, tokenEvents, readyEvents, lastError } = output.dataset;
-  return { count: Number(count), tokenEvents: Number(tokenEvents), readyEvents: Number(readyEvents), lastError: lastError ?? '' };
+  return {
+    count: Number(count),
+    tokenEvents: Number(tokenEvents),
+    readyEvents: Number(readyEvents),
+    lastError: lastError ?? '',
+  };
 }

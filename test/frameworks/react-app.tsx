@@ -75,7 +75,11 @@ export const mount: MountPage = async (container, options) => {
     },
     committed(count) {
       committed = count;
-      waiters = waiters.filter((waiter) => (waiter.count <= count ? (waiter.resolve(), false) : true));
+      waiters = waiters.filter((waiter) => {
+        if (waiter.count > count) return true;
+        waiter.resolve();
+        return false;
+      });
     },
   };
 

@@ -52,7 +52,11 @@ function Widget({ name, options, children }: { name: string; options: SsrPageOpt
           <demo-widget community-id="42" data-user-id="ssr-user" />
         </SecureWidget>
       ) : (
-        <SecureWidget fetchToken={(signal) => requestToken(options.endpoint, signal)} bundleUrl={options.bundleUrl} {...listeners}>
+        <SecureWidget
+          fetchToken={(signal) => requestToken(options.endpoint, signal)}
+          bundleUrl={options.bundleUrl}
+          {...listeners}
+        >
           <demo-widget community-id="43" data-user-id="ssr-user" />
         </SecureWidget>
       )}

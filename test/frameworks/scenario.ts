@@ -33,7 +33,9 @@ type DemoWidgetElement = HTMLElement & { loadCount: number; loadedTokenId: strin
 
 /** The vendor elements the widget rendered: inside `<secure-widget>`, not inside its `<template>`. */
 function renderedVendors(widget: Element): DemoWidgetElement[] {
-  return [...widget.querySelectorAll<DemoWidgetElement>('demo-widget')].filter((element) => !element.closest('template'));
+  return [...widget.querySelectorAll<DemoWidgetElement>('demo-widget')].filter(
+    (element) => !element.closest('template'),
+  );
 }
 
 function describeVendor(element: DemoWidgetElement) {
@@ -70,9 +72,19 @@ export function frameworkScenario(name: 'react-app' | 'vue-app', expectedFramewo
     const scope = await testScope();
     const container = document.createElement('div');
     document.body.append(container);
-    const log = recordEvents(container, ['secure-widget-token', 'secure-widget-ready', 'secure-widget-reload', 'secure-widget-error']);
+    const log = recordEvents(container, [
+      'secure-widget-token',
+      'secure-widget-ready',
+      'secure-widget-reload',
+      'secure-widget-error',
+    ]);
 
-    page = await mount(container, { endpoint: scope.endpoint, bundleUrl: BUNDLE_URL, communityId: COMMUNITY, userId: USER });
+    page = await mount(container, {
+      endpoint: scope.endpoint,
+      bundleUrl: BUNDLE_URL,
+      communityId: COMMUNITY,
+      userId: USER,
+    });
     const widget = container.querySelector('secure-widget');
     expect(widget, 'the component rendered <secure-widget>').to.be.instanceOf(HTMLElement);
 

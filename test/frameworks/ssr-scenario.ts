@@ -83,5 +83,5 @@ export function reactHydrationScenario(build: 'production' | 'development'): voi
     });
     root.unmount();
     container.remove();
-});
+  });
 }

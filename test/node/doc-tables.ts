@@ -62,7 +62,8 @@ function aliasType(file: string, name: string): { checker: ts.TypeChecker; type:
   const alias = program
     .getSourceFile(absolute)!
     .statements.find(
-      (statement): statement is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(statement) && statement.name.text === name,
+      (statement): statement is ts.TypeAliasDeclaration =>
+        ts.isTypeAliasDeclaration(statement) && statement.name.text === name,
     );
   assert.ok(alias, `${file} declares ${name}`);
   return { checker, type: checker.getTypeAtLocation(alias.name) };
@@ -72,7 +73,9 @@ function aliasType(file: string, name: string): { checker: ts.TypeChecker; type:
 export function unionMembers(file: string, name: string): Set<string> {
   const { type } = aliasType(file, name);
   const members = type.isUnion() ? type.types : [type];
-  return new Set(members.filter((member) => member.isStringLiteral()).map((member) => (member as ts.StringLiteralType).value));
+  return new Set(
+    members.filter((member) => member.isStringLiteral()).map((member) => (member as ts.StringLiteralType).value),
+  );
 }
 
 /** The names of the properties of the type `name` declared in `file` (a mapped type included). */

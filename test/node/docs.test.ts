@@ -20,7 +20,10 @@ describe('docs/element.md lists what the code defines', () => {
   });
 
   it('the events', () => {
-    assert.deepEqual(sorted(tableColumn('docs/element.md', 'event')), sorted(element.events!.map((event) => event.name)));
+    assert.deepEqual(
+      sorted(tableColumn('docs/element.md', 'event')),
+      sorted(element.events!.map((event) => event.name)),
+    );
   });
 
   it('the error codes', () => {
@@ -53,21 +56,28 @@ describe('the layouts of the docs name every file of src/', () => {
   for (const [file, heading] of [['docs/design.md', '## Layout']] as const) {
     it(`${file}, "${heading}"`, () => {
       const block = blockAfter(file, heading);
-      assert.deepEqual(files.filter((name) => !new RegExp(`\\b${name.replace('.', '\\.')}\\b`).test(block)), []);
+      assert.deepEqual(
+        files.filter((name) => !new RegExp(`\\b${name.replace('.', '\\.')}\\b`).test(block)),
+        [],
+      );
     });
   }
 });
 
 describe('the docs stand on their own', () => {
-  const docs = ['README.md', 'SECURITY.md', ...readdirSync(path.join(ROOT, 'docs')).map((name) => `docs/${name}`)].filter(
-    (file) => file.endsWith('.md'),
-  );
+  const docs = [
+    'README.md',
+    'SECURITY.md',
+    ...readdirSync(path.join(ROOT, 'docs')).map((name) => `docs/${name}`),
+  ].filter((file) => file.endsWith('.md'));
   it('no doc cites an issue number or a file outside the repository', () => {
     const found = docs.flatMap((file) =>
       readFileSync(path.join(ROOT, file), 'utf8')
         .split('\n')
         .flatMap((line, index) =>
-          /\bissues? \d|TOOLING\.md|\.\.\/shared\//i.test(line) ? [`${file}:${index + 1}: ${line.trim().slice(0, 80)}`] : [],
+          /\bissues? \d|TOOLING\.md|\.\.\/shared\//i.test(line)
+            ? [`${file}:${index + 1}: ${line.trim().slice(0, 80)}`]
+            : [],
         ),
     );
     assert.deepEqual(found, []);

@@ -1,6 +1,6 @@
 /**
  * The layout is the architecture (docs/design.md, "Layout"): three sides and what they share. A side imports only its
- * own folder and `protocol/`; `protocol/` imports nothing of ours but itself. This test reads every import of `src/`
+ * own folder and `protocol/`; `protocol/` imports nothing of ours but itself, and no package but jose. This test reads every import of `src/`
  * with TypeScript's own pre-processor (the same reading the compiler makes) and fails on one that crosses a line.
  */
 import assert from 'node:assert/strict';
@@ -17,7 +17,9 @@ const RULES: Record<string, { parts: string[]; packages: RegExp }> = {
   element: { parts: ['element', 'protocol'], packages: /^(@lit\/reactive-element|jose)$/ },
   frame: { parts: ['frame', 'protocol'], packages: /^$/ },
   server: { parts: ['server', 'protocol'], packages: /^(jose|node:.+)$/ },
-  protocol: { parts: ['protocol'], packages: /^$/ },
+  // jose only to decode a JWT's claims (token-read.ts), for the element and the server, which carry jose anyway; the
+  // frame helper imports none of it (its size budget would show).
+  protocol: { parts: ['protocol'], packages: /^jose$/ },
 };
 
 /**
@@ -100,7 +102,10 @@ describe('the layout shows the three sides', () => {
     for (const file of sourceFiles(SRC)) {
       const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
       const local = importedFiles.map(({ fileName }) => fileName).filter((specifier) => specifier.startsWith('.'));
-      graph.set(file, local.map((specifier) => path.resolve(path.dirname(file), specifier).replace(/\.js$/, '.ts')));
+      graph.set(
+        file,
+        local.map((specifier) => path.resolve(path.dirname(file), specifier).replace(/\.js$/, '.ts')),
+      );
     }
     const cycles: string[] = [];
     const state = new Map<string, 'open' | 'done'>();

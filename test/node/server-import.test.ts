@@ -62,7 +62,7 @@ describe('every entry imports on a server', () => {
     assert.equal(result.stdout.trim(), 'function function false');
   });
 
-  it('the classic script runs with a server runtime\'s Web globals and no DOM', () => {
+  it("the classic script runs with a server runtime's Web globals and no DOM", () => {
     const script = readFileSync(path.join(ROOT, 'dist/secure-widget.classic.js'), 'utf8');
     const { TextEncoder, TextDecoder, URL, AbortController, EventTarget, Event, DOMException, queueMicrotask } =
       globalThis;
@@ -71,6 +71,9 @@ describe('every entry imports on a server', () => {
       console,
     });
     vm.runInContext(script, context, { filename: 'secure-widget.classic.js' });
-    assert.equal(typeof (context as { SecureWidget?: { SecureWidget?: unknown } }).SecureWidget?.SecureWidget, 'function');
+    assert.equal(
+      typeof (context as { SecureWidget?: { SecureWidget?: unknown } }).SecureWidget?.SecureWidget,
+      'function',
+    );
   });
 });

@@ -51,7 +51,12 @@ const expiresAt = fc.oneof(
   fc.constantFrom('', 'soon', -5, 0, Number.NaN, null),
   fc.constant(undefined),
 );
-const expiresIn = fc.oneof(secondsAround, secondsAround.map(String), fc.constantFrom('', 'x', 0, -1), fc.constant(undefined));
+const expiresIn = fc.oneof(
+  secondsAround,
+  secondsAround.map(String),
+  fc.constantFrom('', 'x', 0, -1),
+  fc.constant(undefined),
+);
 
 const issued = fc.oneof(
   fc.oneof(jwt, opaque),
@@ -79,10 +84,14 @@ describe('the server and the element read a token alike', () => {
         const body = (await response.json()) as { embedToken: unknown; expiresAt?: unknown };
         const serverTime = Date.parse(response.headers.get('Date') ?? '');
         try {
-          grantFromResponse(body.embedToken, { expiresAt: body.expiresAt as number }, {
-            receivedAt: T0,
-            serverTime: Number.isFinite(serverTime) ? serverTime : null,
-          });
+          grantFromResponse(
+            body.embedToken,
+            { expiresAt: body.expiresAt as number },
+            {
+              receivedAt: T0,
+              serverTime: Number.isFinite(serverTime) ? serverTime : null,
+            },
+          );
         } catch (error) {
           const code = error instanceof SecureWidgetError ? error.code : String(error);
           assert.fail(`the server answered 200, and the element refused it with ${code}: ${JSON.stringify(result)}`);
@@ -92,4 +101,3 @@ describe('the server and the element read a token alike', () => {
     );
   });
 });
-

@@ -5,7 +5,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_TOKEN_LENGTH } from '../../src/protocol/limits.js';
-import { claimsFault, expiresAtHint, isCompactJws, positiveNumber, tokenFault } from '../../src/protocol/token-rules.js';
+import { readToken } from '../../src/protocol/token-read.js';
+import { expiresAtHint, positiveNumber, tokenFault } from '../../src/protocol/token-rules.js';
+
+/** A compact JWS with these claims (unsigned: the rules read claims, they never verify). */
+const jwt = (claims: unknown) =>
+  `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+const faultOf = (value: unknown) => {
+  const read = readToken(value);
+  return 'fault' in read ? read.fault : null;
+};
 
 describe('token rules: what a token is', () => {
   it('a trimmed string of b64token characters and ":", at most the limit', () => {
@@ -28,23 +37,34 @@ describe('token rules: what a token is', () => {
     for (const [value, fault] of cases) assert.equal(tokenFault(value), fault, String(value).slice(0, 20));
   });
 
-  it('reads claims only of a compact JWS', () => {
-    assert.equal(isCompactJws('eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.sig'), true);
-    assert.equal(isCompactJws('v1.abc.def'), false);
-    assert.equal(isCompactJws('eyJa.b.c.d.e'), false);
+  it('reads claims only of a compact JWS, trimmed; an opaque token has none', () => {
+    assert.deepEqual(readToken(` ${jwt({ exp: 2, iat: 1 })} `), {
+      token: jwt({ exp: 2, iat: 1 }),
+      claims: { exp: 2, iat: 1 },
+    });
+    for (const opaque of ['v1.abc.def', 'eyJa.b.c.d.e', 'abc']) {
+      assert.deepEqual(readToken(opaque), { token: opaque, claims: {} });
+    }
+  });
+
+  it('refuses a JWS that does not decode, keeping why as the cause', () => {
+    const read = readToken(`${jwt({}).split('.')[0]}.bm90IGpzb24.sig`);
+    assert.ok('fault' in read);
+    assert.equal(read.fault, 'jwt-undecodable');
+    assert.ok(read.cause instanceof Error);
   });
 });
 
 describe('token rules: the claims that give a JWT its life', () => {
   it('exp and iat absent, or finite numbers with exp after iat', () => {
-    assert.equal(claimsFault({}), null);
-    assert.equal(claimsFault({ exp: 2 }), null);
-    assert.equal(claimsFault({ exp: 2, iat: 1 }), null);
-    assert.equal(claimsFault({ exp: '2', iat: 1 }), 'claim-not-number');
-    assert.equal(claimsFault({ exp: 2, iat: Number.NaN }), 'claim-not-number');
-    assert.equal(claimsFault({ exp: null }), 'claim-not-number');
-    assert.equal(claimsFault({ exp: 1, iat: 1 }), 'exp-not-after-iat');
-    assert.equal(claimsFault({ exp: 1, iat: 2 }), 'exp-not-after-iat');
+    assert.equal(faultOf(jwt({})), null);
+    assert.equal(faultOf(jwt({ exp: 2 })), null);
+    assert.equal(faultOf(jwt({ exp: 2, iat: 1 })), null);
+    assert.equal(faultOf(jwt({ exp: '2', iat: 1 })), 'claim-not-number');
+    assert.equal(faultOf(jwt({ exp: 2, iat: 'NaN' })), 'claim-not-number');
+    assert.equal(faultOf(jwt({ exp: null })), 'claim-not-number');
+    assert.equal(faultOf(jwt({ exp: 1, iat: 1 })), 'exp-not-after-iat');
+    assert.equal(faultOf(jwt({ exp: 1, iat: 2 })), 'exp-not-after-iat');
   });
 });
 

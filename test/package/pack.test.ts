@@ -7,7 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -70,7 +79,10 @@ describe('the packed package, installed from its tarball', () => {
   it('installs with its two dependencies, and ships only dist/ and the manifest', () => {
     const installed = path.join(app, 'node_modules/secure-widget');
     const shipped = new Set(['LICENSE', 'README.md', 'custom-elements.json', 'dist', 'package.json']);
-    assert.deepEqual(readdirSync(installed).filter((name) => !shipped.has(name)), []);
+    assert.deepEqual(
+      readdirSync(installed).filter((name) => !shipped.has(name)),
+      [],
+    );
     for (const dependency of ['@lit/reactive-element', 'jose']) {
       assert.ok(existsSync(path.join(app, 'node_modules', dependency, 'package.json')), `${dependency} installed`);
     }
@@ -81,7 +93,10 @@ describe('the packed package, installed from its tarball', () => {
       const server = await import('secure-widget/server');
       const redis = await import('secure-widget/server/redis');
       console.log(JSON.stringify({ server: Object.keys(server), redis: Object.keys(redis) }));`;
-    const exported = JSON.parse(run(process.execPath, ['--input-type=module', '-e', script])) as Record<string, string[]>;
+    const exported = JSON.parse(run(process.execPath, ['--input-type=module', '-e', script])) as Record<
+      string,
+      string[]
+    >;
     for (const name of ['createTokenHandler', 'accessKeyExchange', 'tokenExchange', 'signToken', 'toNodeListener']) {
       assert.ok(exported.server!.includes(name), `secure-widget/server exports ${name}`);
     }
@@ -238,10 +253,7 @@ describe('the packed package, installed from its tarball', () => {
       </script>`;
       write('index.html', `<!doctype html>${outcome}${widget}<script type="module">import 'secure-widget';</script>`);
       // An app that has Lit's ReactiveElement already: the element entry must use that copy, not bring its own.
-      write(
-        'element.html',
-        `<!doctype html>${outcome}${widget}<script type="module" src="/element-app.js"></script>`,
-      );
+      write('element.html', `<!doctype html>${outcome}${widget}<script type="module" src="/element-app.js"></script>`);
       write(
         'element-app.js',
         `import { ReactiveElement } from '@lit/reactive-element';
@@ -292,12 +304,11 @@ describe('the packed package, installed from its tarball', () => {
       try {
         const tab = await context.newPage();
         await tab.goto(`${origin}/${page}.html`, { timeout: 10_000 });
-        const outcome = await tab.evaluate(
-          () =>
-            Promise.race([
-              (window as unknown as { outcome: Promise<unknown> }).outcome,
-              new Promise((resolve) => setTimeout(() => resolve({ status: 'timed out' }), 8_000)),
-            ]),
+        const outcome = await tab.evaluate(() =>
+          Promise.race([
+            (window as unknown as { outcome: Promise<unknown> }).outcome,
+            new Promise((resolve) => setTimeout(() => resolve({ status: 'timed out' }), 8_000)),
+          ]),
         );
         const sharesLit = await tab.evaluate(() => (window as unknown as { sharesLit?: boolean }).sharesLit);
         return { outcome, sharesLit };
@@ -310,7 +321,7 @@ describe('the packed package, installed from its tarball', () => {
       assert.deepEqual((await visit('index')).outcome, { status: 'ready', vendor: 'token received' });
     });
 
-    it('the Lit-external element reaches ready on the app\'s own copy of ReactiveElement', async () => {
+    it("the Lit-external element reaches ready on the app's own copy of ReactiveElement", async () => {
       const { outcome, sharesLit } = await visit('element');
       assert.deepEqual(outcome, { status: 'ready', vendor: 'token received' });
       assert.equal(sharesLit, true);

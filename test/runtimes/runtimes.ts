@@ -47,7 +47,9 @@ export interface Installed {
  * install script runs (package.json's allowScripts): the binaries come in the packages' platform dependencies.
  */
 export function installRuntimes(): Installed {
-  const lockHash = createHash('sha256').update(readFileSync(path.join(RUNTIMES_DIR, 'package-lock.json'))).digest('hex');
+  const lockHash = createHash('sha256')
+    .update(readFileSync(path.join(RUNTIMES_DIR, 'package-lock.json')))
+    .digest('hex');
   if (existsSync(STAMP) && readFileSync(STAMP, 'utf8') === lockHash) return { failure: null, ms: 0 };
   const started = performance.now();
   const npm = spawnSync('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
@@ -75,7 +77,11 @@ function binaryOf(runtime: Exclude<Runtime, 'node'>): string {
   if (runtime === 'workerd') return path.join(BIN, 'workerd');
   const [scope, file] = runtime === 'deno' ? ['@deno', 'deno'] : ['@oven', path.join('bin', 'bun')];
   const dir = path.join(MODULES, scope);
-  const found = existsSync(dir) ? readdirSync(dir).map((name) => path.join(dir, name, file)).filter(existsSync) : [];
+  const found = existsSync(dir)
+    ? readdirSync(dir)
+        .map((name) => path.join(dir, name, file))
+        .filter(existsSync)
+    : [];
   return found[0] ?? path.join(dir, `(no ${runtime} binary for ${process.platform}-${process.arch})`);
 }
 
@@ -117,7 +123,14 @@ export async function startExample(
   const child = spawn(command, args, {
     cwd: ROOT,
     // Only what the example reads, and what the runtime needs to start: nothing of this test's own environment.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...quiet(runtime), ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? tmpdir(),
+      ...quiet(runtime),
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -175,7 +188,8 @@ async function startWorker(example: string, bindings: Record<string, string>): P
   // Loaded from this folder's node_modules, which the type check cannot count on (the test installs it): typed here.
   const { Miniflare } = require('miniflare') as { Miniflare: new (options: object) => MiniflareInstance };
   let output = '';
-  const collect = (stream: NodeJS.ReadableStream) => stream.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const collect = (stream: NodeJS.ReadableStream) =>
+    stream.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const worker = new Miniflare({
     modules: [{ type: 'ESModule', path: outfile, contents: readFileSync(outfile, 'utf8') }],
     modulesRoot: dir,
@@ -236,7 +250,8 @@ async function answering(origin: string, child: ChildProcess, output: () => stri
     } catch {
       // Not listening yet.
     }
-    if (performance.now() > deadline) throw new Error(`no answer from ${origin} within ${START_TIMEOUT_MS} ms:\n${output()}`);
+    if (performance.now() > deadline)
+      throw new Error(`no answer from ${origin} within ${START_TIMEOUT_MS} ms:\n${output()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

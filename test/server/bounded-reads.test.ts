@@ -154,7 +154,10 @@ describe(`reads the vendor's answer no further than MAX_TOKEN_BODY (${MAX_TOKEN_
       const logs: string[] = [];
       const read = { bytes: 0 };
       const fetch = countingFetch(read);
-      const handler = handlerFor(accessKeyExchange({ url: vendor.url, accessId: 'host', accessKey: ACCESS_KEY, fetch }), logs);
+      const handler = handlerFor(
+        accessKeyExchange({ url: vendor.url, accessId: 'host', accessKey: ACCESS_KEY, fetch }),
+        logs,
+      );
       const before = process.memoryUsage().arrayBuffers;
       const started = performance.now();
       const response = await handler(new Request('http://host.example/api/widget-token'));
@@ -180,8 +183,14 @@ describe(`reads the vendor's answer no further than MAX_TOKEN_BODY (${MAX_TOKEN_
     let bodyRead = false;
     const huge = new ReadableStream<Uint8Array>({ pull: () => void (bodyRead = true) }, { highWaterMark: 0 });
     const fetch = async () =>
-      new Response(huge, { headers: { 'Content-Length': String(MAX_TOKEN_BODY + 1), 'Content-Type': 'application/json' } });
-    const error = await rejection(tokenExchange({ url: 'https://vendor.example/token', fetch })(undefined, { signal: new AbortController().signal }));
+      new Response(huge, {
+        headers: { 'Content-Length': String(MAX_TOKEN_BODY + 1), 'Content-Type': 'application/json' },
+      });
+    const error = await rejection(
+      tokenExchange({ url: 'https://vendor.example/token', fetch })(undefined, {
+        signal: new AbortController().signal,
+      }),
+    );
     assert.equal(error.code, 'vendor-response');
     assert.equal(error.status, 200);
     assert.equal(bodyRead, false);
@@ -214,14 +223,24 @@ describe(`reads the vendor's answer no further than MAX_TOKEN_BODY (${MAX_TOKEN_
     const body = JSON.stringify({ token: 't', pad: '€'.repeat(Math.ceil(MAX_TOKEN_BODY / 3)) });
     assert.ok(body.length < MAX_TOKEN_BODY);
     const fetch = async () => new Response(body, { headers: { 'Content-Type': 'application/json' } });
-    const error = await rejection(tokenExchange({ url: 'https://vendor.example/token', fetch })(undefined, { signal: new AbortController().signal }));
+    const error = await rejection(
+      tokenExchange({ url: 'https://vendor.example/token', fetch })(undefined, {
+        signal: new AbortController().signal,
+      }),
+    );
     assert.equal(error.code, 'vendor-response');
   });
 
   it('a Content-Length that lies low does not lift the limit', async () => {
     const fetch = async () =>
-      new Response(envelope(MAX_TOKEN_BODY * 4), { headers: { 'Content-Length': '20', 'Content-Type': 'application/json' } });
-    const error = await rejection(tokenExchange({ url: 'https://vendor.example/token', fetch })(undefined, { signal: new AbortController().signal }));
+      new Response(envelope(MAX_TOKEN_BODY * 4), {
+        headers: { 'Content-Length': '20', 'Content-Type': 'application/json' },
+      });
+    const error = await rejection(
+      tokenExchange({ url: 'https://vendor.example/token', fetch })(undefined, {
+        signal: new AbortController().signal,
+      }),
+    );
     assert.equal(error.code, 'vendor-response');
   });
 
@@ -230,19 +249,29 @@ describe(`reads the vendor's answer no further than MAX_TOKEN_BODY (${MAX_TOKEN_
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(`{"echo":"${ACCESS_KEY}"}`.padEnd(MAX_TOKEN_BODY + 100, ' '));
     });
-    const error = await rejection(accessKeyExchange({ url: vendor.url, accessId: 'host', accessKey: ACCESS_KEY })(undefined, { signal: new AbortController().signal }));
+    const error = await rejection(
+      accessKeyExchange({ url: vendor.url, accessId: 'host', accessKey: ACCESS_KEY })(undefined, {
+        signal: new AbortController().signal,
+      }),
+    );
     assert.equal(error.code, 'vendor-response');
     assert.ok(!`${error.message} ${String(error.cause)}`.includes(ACCESS_KEY));
   });
 
-  it('a custom fetch whose body ignores the signal still stops at the deadline: vendor-timeout', { timeout: 2000 }, async () => {
+  it('a custom fetch whose body ignores the signal still stops at the deadline: vendor-timeout', {
+    timeout: 2000,
+  }, async () => {
     let cancelled = false;
     const fetch = async () =>
-      new Response(new ReadableStream<Uint8Array>({ pull: () => new Promise(() => {}), cancel: () => void (cancelled = true) }));
+      new Response(
+        new ReadableStream<Uint8Array>({ pull: () => new Promise(() => {}), cancel: () => void (cancelled = true) }),
+      );
     // A deadline as the handler's: a TimeoutError (AbortSignal.timeout's own timer would not keep the test alive).
     const deadline = new AbortController();
     setTimeout(() => deadline.abort(new DOMException('deadline', 'TimeoutError')), 30);
-    const error = await rejection(tokenExchange({ url: 'https://vendor.example/token', fetch })(undefined, { signal: deadline.signal }));
+    const error = await rejection(
+      tokenExchange({ url: 'https://vendor.example/token', fetch })(undefined, { signal: deadline.signal }),
+    );
     assert.equal(error.code, 'vendor-timeout');
     assert.equal(cancelled, true);
   });
@@ -254,7 +283,11 @@ describe(`reads the vendor's answer no further than MAX_TOKEN_BODY (${MAX_TOKEN_
           pull: (controller) => controller.enqueue('x'.repeat(CHUNK) as never),
         }),
       );
-    const error = await rejection(tokenExchange({ url: 'https://vendor.example/token', fetch })(undefined, { signal: new AbortController().signal }));
+    const error = await rejection(
+      tokenExchange({ url: 'https://vendor.example/token', fetch })(undefined, {
+        signal: new AbortController().signal,
+      }),
+    );
     assert.equal(error.code, 'vendor-network');
   });
 });
@@ -282,7 +315,10 @@ describe('serves from a custom cache only a token it could have stored', () => {
       let issued = 0;
       const handler = createTokenHandler({
         authorize: () => 'u1',
-        issue: async () => ((issued += 1), { token: 'fresh-token', expiresIn: 900 }),
+        issue: async () => {
+          issued += 1;
+          return { token: 'fresh-token', expiresIn: 900 };
+        },
         cache: store,
         logger: { warn: () => {} },
       });

@@ -81,7 +81,10 @@ describe('the PHP example endpoint', { skip: phpMissing && 'php is not on PATH',
       hanging: { ...fake('/hang'), WIDGET_VENDOR_TIMEOUT_MS: String(VENDOR_TIMEOUT_MS) },
     };
     const started = await Promise.all(
-      Object.entries(configs).map(async ([name, env]) => [name, await startPhp(['router.php'], { cwd: EXAMPLE_DIR, env })]),
+      Object.entries(configs).map(async ([name, env]) => [
+        name,
+        await startPhp(['router.php'], { cwd: EXAMPLE_DIR, env }),
+      ]),
     );
     for (const [name, server] of started) php.set(name as string, server as PhpServer);
   });

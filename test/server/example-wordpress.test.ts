@@ -43,7 +43,6 @@ const TOKEN_API_PATH = '/vendor/api/widget-access-keys/token';
 const CREDENTIALS = { accessId: 'wordpress-host', accessKey: `wordpress-key-${randomBytes(16).toString('hex')}` };
 const READY_TIMEOUT_MS = 8_000;
 
-
 const missing = [
   !existsSync(join(WORDPRESS, 'wp-load.php')) && 'wordpress',
   spawnSync('mariadbd', ['--version'], { stdio: 'ignore' }).error && 'mariadb-server',
@@ -197,7 +196,7 @@ describe('the WordPress example in WordPress', { skip, timeout: 60_000 }, () => 
     return { page, statuses };
   }
 
-  it('brings a signed-in visitor\'s widget to ready, with a token the vendor verifies', async () => {
+  it("brings a signed-in visitor's widget to ready, with a token the vendor verifies", async () => {
     const calls = vendorTokenCalls;
     const { page, statuses } = await openPost(true);
     await waitForVendorCard(page, 'verified by the vendor', READY_TIMEOUT_MS);

@@ -285,11 +285,16 @@ describe('tokenExchange gives each vendor failure its own code and never shows a
   it('without a signal, a call gets 5 s', async (t) => {
     freshVendor(() => {});
     // The 5 s deadline, made to pass at once: its length is what is asserted, not waited for.
-    const timers = t.mock.method(AbortSignal, 'timeout', () => AbortSignal.abort(new DOMException('late', 'TimeoutError')));
+    const timers = t.mock.method(AbortSignal, 'timeout', () =>
+      AbortSignal.abort(new DOMException('late', 'TimeoutError')),
+    );
     const error = await rejection(exchange()({ id: 'u1' }, undefined as never));
     assert.ok(error instanceof TokenIssueError);
     assert.equal(error.code, 'vendor-timeout');
-    assert.deepEqual(timers.mock.calls.map((call) => call.arguments), [[5000]]);
+    assert.deepEqual(
+      timers.mock.calls.map((call) => call.arguments),
+      [[5000]],
+    );
   });
 
   it('a caller that gives up gets its own AbortError back, untouched', async () => {
@@ -328,9 +333,21 @@ describe('tokenExchange checks its options at construction', () => {
     ['a body that is not a function', { body: { userId: 'u1' } }, /body/],
     ['a pick that is not a function', { pick: 'token' }, /pick/],
     ['an unexpanded template as an API key', { headers: { 'x-api-key': '${QRVEY_API_KEY}' } }, /x-api-key.*template/],
-    ['a Helm template as a bearer token', { headers: { Authorization: 'Bearer {{ .Values.token }}' } }, /Authorization/],
-    ['an unexpanded template in the URL', { url: 'https://${QRVEY_DOMAIN}/devapi/v4/core/login/token' }, /url.*template/],
-    ['an option it does not know', { header: { 'x-api-key': API_KEY } }, /options\.header is not an option; did you mean headers\?/],
+    [
+      'a Helm template as a bearer token',
+      { headers: { Authorization: 'Bearer {{ .Values.token }}' } },
+      /Authorization/,
+    ],
+    [
+      'an unexpanded template in the URL',
+      { url: 'https://${QRVEY_DOMAIN}/devapi/v4/core/login/token' },
+      /url.*template/,
+    ],
+    [
+      'an option it does not know',
+      { header: { 'x-api-key': API_KEY } },
+      /options\.header is not an option; did you mean headers\?/,
+    ],
   ];
   for (const [name, override, message] of rejected) {
     it(`refuses ${name}, naming the option and not the secret`, () => {
@@ -346,7 +363,13 @@ describe('tokenExchange checks its options at construction', () => {
     it(`refuses the exchange's own timeoutMs (${timeoutMs}), naming the handler's timeoutMs and AbortSignal.timeout`, () => {
       for (const construct of [
         () => tokenExchange({ url: 'https://vendor.example/token', timeoutMs } as never),
-        () => accessKeyExchange({ url: 'https://vendor.example/token', accessId: 'a1', accessKey: API_KEY, timeoutMs } as never),
+        () =>
+          accessKeyExchange({
+            url: 'https://vendor.example/token',
+            accessId: 'a1',
+            accessKey: API_KEY,
+            timeoutMs,
+          } as never),
       ]) {
         const error = refusal(construct);
         assert.match(error.message, /options\.timeoutMs is no longer read/);
@@ -515,8 +538,18 @@ describe('signToken mints a token the vendor can verify', () => {
     ['an HS512 byte secret', 'HS512', new Uint8Array(64).fill(7), new Uint8Array(64).fill(7)],
     ['an RS256 CryptoKey', 'RS256', rsa.privateKey, rsa.publicKey],
     ['an RS256 PEM string', 'RS256', rsaPem, rsa.publicKey],
-    ['an RS256 PEM whose line breaks came through a one-line variable as \\n', 'RS256', rsaPem.replace(/\n/g, '\\n'), rsa.publicKey],
-    ['an RS256 PEM with text around it (openssl\'s Bag Attributes)', 'RS256', `Bag Attributes\n${rsaPem}\n`, rsa.publicKey],
+    [
+      'an RS256 PEM whose line breaks came through a one-line variable as \\n',
+      'RS256',
+      rsaPem.replace(/\n/g, '\\n'),
+      rsa.publicKey,
+    ],
+    [
+      "an RS256 PEM with text around it (openssl's Bag Attributes)",
+      'RS256',
+      `Bag Attributes\n${rsaPem}\n`,
+      rsa.publicKey,
+    ],
     ['an RS256 KeyObject read from a PKCS#1 PEM on Node', 'RS256', createPrivateKey(pkcs1Pem), nodeRsa.publicKey],
     ['an RS256 JWK', 'RS256', rsaJwk, rsa.publicKey],
     ['a PS256 KeyObject', 'PS256', nodeRsa.privateKey, nodeRsa.publicKey],
@@ -612,18 +645,25 @@ describe('signToken rejects a call its own functions got wrong with issuer-misco
     });
   }
 
-  for (const [name, returned] of [['null', null], ['an array', []], ['a string', 'forged-value']] as const) {
+  for (const [name, returned] of [
+    ['null', null],
+    ['an array', []],
+    ['a string', 'forged-value'],
+  ] as const) {
     it(`claims that return ${name}`, async () => {
       await misconfigured(sign({ claims: () => returned as never }), /options\.claims must return an object/);
     });
   }
 
-  for (const [name, returned] of [['a number', 42], ['an empty string', ''], ['undefined', undefined]] as const) {
+  for (const [name, returned] of [
+    ['a number', 42],
+    ['an empty string', ''],
+    ['undefined', undefined],
+  ] as const) {
     it(`subject that returns ${name}`, async () => {
       await misconfigured(sign({ subject: () => returned as never }), /options\.subject must return/);
     });
   }
-
 });
 
 describe('signToken refuses weak or mismatched keys at construction', () => {
@@ -665,9 +705,17 @@ describe('signToken refuses weak or mismatched keys at construction', () => {
     ['a PKCS#1 PEM for RS256', () => ({ alg: 'RS256', key: pkcs1Pem }), /PKCS#1 PEM.*openssl pkcs8 -topk8 -nocrypt/],
     ['a SEC1 PEM for ES256', () => ({ alg: 'ES256', key: sec1Pem }), /SEC1 PEM.*openssl pkcs8 -topk8 -nocrypt/],
     ['a SEC1 PEM for RS256', () => ({ alg: 'RS256', key: sec1Pem }), /RSA private key/],
-    ['an unexpanded template for RS256', () => ({ alg: 'RS256', key: '${METABASE_SIGNING_KEY}' }), /unexpanded template/],
+    [
+      'an unexpanded template for RS256',
+      () => ({ alg: 'RS256', key: '${METABASE_SIGNING_KEY}' }),
+      /unexpanded template/,
+    ],
     ['an unexpanded template as an HS256 secret', () => ({ key: '${METABASE_SECRET_KEY_FOR_EMBEDDING}' }), /template/],
-    ['an EC JWK on P-384 for ES256', () => ({ alg: 'ES256', key: p384.privateKey.export({ format: 'jwk' }) as JWK }), /P-256/],
+    [
+      'an EC JWK on P-384 for ES256',
+      () => ({ alg: 'ES256', key: p384.privateKey.export({ format: 'jwk' }) as JWK }),
+      /P-256/,
+    ],
     ['an EC JWK without its y', () => ({ alg: 'ES256', key: { ...ecJwk, y: undefined } }), /not a whole/],
     ['an RSA JWK missing a private part', () => ({ alg: 'RS256', key: { ...rsaJwk, dp: undefined } }), /not a whole/],
     ['an RSA-PSS-only key for PS256', () => ({ alg: 'PS256', key: pssOnly.privateKey }), /not restricted to RSA-PSS/],
@@ -687,7 +735,11 @@ describe('signToken refuses weak or mismatched keys at construction', () => {
     ['claims that are not a function', () => ({ claims: { a: 1 } as never }), /claims/],
     // Not ignored: the token would live the default 900 s, not what was asked.
     ['expiresIn for ttl', () => ({ expiresIn: 600 }) as never, /options\.expiresIn is not an option .*ttl/],
-    ['a misspelt audience', () => ({ audiance: 'metabase' }) as never, /options\.audiance is not an option; did you mean audience\?/],
+    [
+      'a misspelt audience',
+      () => ({ audiance: 'metabase' }) as never,
+      /options\.audiance is not an option; did you mean audience\?/,
+    ],
   ];
   for (const [name, options, message] of refused) {
     const whenUsed = name.includes('known once imported');

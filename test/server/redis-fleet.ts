@@ -94,14 +94,18 @@ const THIS_FILE = fileURLToPath(import.meta.url);
 export async function runFleet(options: FleetOptions): Promise<FleetReport> {
   const { instances: count, users: userCount, concurrent, lifetimes } = options;
   if (concurrent > count) throw new RangeError('runFleet: concurrent requests go to different instances');
-  const started = await Promise.allSettled(Array.from({ length: count }, (_, index) => startInstance({ ...options, index })));
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, (_, index) => startInstance({ ...options, index })),
+  );
   const children = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   try {
     const failedStart = started.find((result) => result.status === 'rejected');
     if (failedStart) throw failedStart.reason;
     if (options.stalls) {
       const { seed } = options.stalls;
-      children.forEach((instance, index) => instance.send({ type: 'stall', ...options.stalls!, seed: seed + index }));
+      for (const [index, instance] of children.entries()) {
+        instance.send({ type: 'stall', ...options.stalls!, seed: seed + index });
+      }
     }
     const users = Array.from({ length: userCount }, (_, index) => `user-${index}`);
     const latencies: number[] = [];
@@ -129,7 +133,8 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
     const finished = await Promise.all(children.map((instance) => instance.finish()));
     latencies.sort((a, b) => a - b);
     const held = finished.flatMap(({ heldAfterGivingUp }) => heldAfterGivingUp);
-    const sum = (pick: (report: Finished) => number): number => finished.reduce((total, report) => total + pick(report), 0);
+    const sum = (pick: (report: Finished) => number): number =>
+      finished.reduce((total, report) => total + pick(report), 0);
     return {
       vendorCallsPerUserPerLifetime: sum((report) => report.vendorCalls) / userCount / lifetimes,
       splitMoments,
@@ -266,10 +271,20 @@ async function runInstance({ index, redisUrl, library, prefix }: InstanceSetup):
         const claim: { gaveUpAt?: number; madeAt?: number; releasedAt?: number } = {};
         claims.set(args[2]!, claim);
         options?.abortSignal?.addEventListener('abort', () => (claim.gaveUpAt = performance.now()), { once: true });
-        watched.push(answer.then((reply) => reply === 'OK' && (claim.madeAt = performance.now()), () => {}));
+        watched.push(
+          answer.then(
+            (reply) => reply === 'OK' && (claim.madeAt = performance.now()),
+            () => {},
+          ),
+        );
       } else if (args[0] === 'EVALSHA' && args[3]?.startsWith(`${prefix}lock:`)) {
         const claim = claims.get(args[4]!);
-        watched.push(answer.then((deleted) => claim && deleted === 1 && (claim.releasedAt = performance.now()), () => {}));
+        watched.push(
+          answer.then(
+            (deleted) => claim && deleted === 1 && (claim.releasedAt = performance.now()),
+            () => {},
+          ),
+        );
       }
       return answer;
     },
@@ -312,9 +327,16 @@ async function runInstance({ index, redisUrl, library, prefix }: InstanceSetup):
     if (message.type === 'ask') {
       clock = message.now;
       countAsk();
-      const response = await handler(new Request('http://localhost/api/widget-token', { headers: { 'x-user': message.user } }));
+      const response = await handler(
+        new Request('http://localhost/api/widget-token', { headers: { 'x-user': message.user } }),
+      );
       const body = (await response.json()) as { embedToken?: string };
-      process.send!({ type: 'answer', id: message.id, status: response.status, token: body.embedToken } satisfies FromInstance);
+      process.send!({
+        type: 'answer',
+        id: message.id,
+        status: response.status,
+        token: body.embedToken,
+      } satisfies FromInstance);
     } else if (message.type === 'stall') {
       const random = seeded(message.seed);
       stallPlan = { ...message, random };

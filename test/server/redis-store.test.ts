@@ -63,7 +63,11 @@ describe('the Redis store', { skip: missing, timeout: 60_000 }, () => {
    * this process's event loop too, which a loaded machine lags past the store's 200 ms: the store's default all the
    * same, since it does not count this process's own delays against Redis.
    */
-  async function fleet(count: number, extra: Partial<TokenHandlerOptions<string>> = {}, store: Partial<RedisStoreOptions> = {}): Promise<Fleet> {
+  async function fleet(
+    count: number,
+    extra: Partial<TokenHandlerOptions<string>> = {},
+    store: Partial<RedisStoreOptions> = {},
+  ): Promise<Fleet> {
     const clock = { now: Date.now() };
     const vendorCalls = new Map<string, number>();
     const instances: Instance[] = [];
@@ -116,7 +120,9 @@ describe('the Redis store', { skip: missing, timeout: 60_000 }, () => {
         const statuses = new Set(answers.map((response) => response.status));
         assert.deepEqual([...statuses], [200]);
         // All the answers of a user in a round carry the same token.
-        const tokens = await Promise.all(answers.map(async (response) => ((await response.json()) as { embedToken: string }).embedToken));
+        const tokens = await Promise.all(
+          answers.map(async (response) => ((await response.json()) as { embedToken: string }).embedToken),
+        );
         const perUser = new Map<string, Set<string>>();
         tokens.forEach((token, index) => {
           const user = users[Math.floor(index / (instances.length * 2))]!;
@@ -204,7 +210,9 @@ describe('the Redis store', { skip: missing, timeout: 60_000 }, () => {
       for (const { logs } of instances) {
         // One line per 30 s of the handler's clock at most, not one per request.
         const stamps = logs.filter((line) => line.includes('store-failed')).map((line) => Number(line.split('@')[1]));
-        stamps.forEach((stamp, index) => index === 0 || assert.ok(stamp - stamps[index - 1]! >= 30_000, logs.join('\n')));
+        for (const [index, stamp] of stamps.entries()) {
+          if (index > 0) assert.ok(stamp - stamps[index - 1]! >= 30_000, logs.join('\n'));
+        }
         for (const line of logs) assert.ok(!line.includes('tok.') && !line.includes(PREFIX), line);
       }
       assert.ok(instances.some(({ logs }) => logs.some((line) => line.includes('store-failed'))));
@@ -229,7 +237,10 @@ describe('the Redis store', { skip: missing, timeout: 60_000 }, () => {
       try {
         const started = performance.now();
         const answers = await Promise.all([ask(instances[0]!, 'slow-1'), ask(instances[1]!, 'slow-2')]);
-        assert.deepEqual(answers.map((response) => response.status), [200, 200]);
+        assert.deepEqual(
+          answers.map((response) => response.status),
+          [200, 200],
+        );
         const took = performance.now() - started;
         assert.ok(took < 800, `answered in ${Math.round(took)} ms`);
         // Within a second of a timeout the store does not wait again.
@@ -249,7 +260,10 @@ describe('the Redis store', { skip: missing, timeout: 60_000 }, () => {
         ['junk-json', '{"v":"secure-widget/1","token":"","expiresAt":1,"issuedAt":1}'],
         ['junk-other-app', JSON.stringify({ token: 'stolen', expiresAt: exp, issuedAt: exp - TTL })],
         ['junk-wrong-times', JSON.stringify({ v: 'secure-widget/1', token: 'stolen', expiresAt: 'soon', issuedAt: 0 })],
-        ['junk-huge', JSON.stringify({ v: 'secure-widget/1', token: 'x'.repeat(20_000), expiresAt: exp, issuedAt: exp - TTL })],
+        [
+          'junk-huge',
+          JSON.stringify({ v: 'secure-widget/1', token: 'x'.repeat(20_000), expiresAt: exp, issuedAt: exp - TTL }),
+        ],
       ];
       for (const [user, value] of junk) {
         await admin.set(tokenKey(user), value);
@@ -300,8 +314,13 @@ describe('the Redis store', { skip: missing, timeout: 60_000 }, () => {
         sendCommand: () => new Promise((resolve) => setTimeout(() => resolve(null), ++queued * ANSWER_EVERY_MS)),
       };
       const store = redisStore({ client: steady, commandTimeoutMs: COMMAND_TIMEOUT_MS });
-      const answers = await Promise.allSettled(Array.from({ length: 5 }, (_, index) => store.cache.get(`queued-${index}`)));
-      assert.deepEqual(answers.map(({ status }) => status), Array(5).fill('fulfilled'));
+      const answers = await Promise.allSettled(
+        Array.from({ length: 5 }, (_, index) => store.cache.get(`queued-${index}`)),
+      );
+      assert.deepEqual(
+        answers.map(({ status }) => status),
+        Array(5).fill('fulfilled'),
+      );
       // A connection that never answers still times out, once, and the store then pauses.
       const silent: RedisStoreClient = { sendCommand: () => new Promise(() => {}) };
       const stuck = redisStore({ client: silent, commandTimeoutMs: COMMAND_TIMEOUT_MS });
@@ -311,7 +330,11 @@ describe('the Redis store', { skip: missing, timeout: 60_000 }, () => {
 
     it('a claim Redis made after the store gave up on it is released at once, so the next instance waits < 1 s', async () => {
       // Claims live for the handler's timeoutMs: 5 s, as by default, so that a claim left behind would show.
-      const { instances, vendorCalls } = await fleet(2, { rateLimit: false, timeoutMs: 5000 }, { commandTimeoutMs: COMMAND_TIMEOUT_MS });
+      const { instances, vendorCalls } = await fleet(
+        2,
+        { rateLimit: false, timeoutMs: 5000 },
+        { commandTimeoutMs: COMMAND_TIMEOUT_MS },
+      );
       const [first, second] = instances;
       const user = 'late-claim';
       // Redis holds every write for 400 ms (reads still answer): the first instance's SET NX times out, and Redis
@@ -339,9 +362,18 @@ describe('the Redis store', { skip: missing, timeout: 60_000 }, () => {
         [() => redisStore({ client, prefix: 'a b' }), /options\.prefix/],
         [() => redisStore({ client, keySecret: 'short' }), /options\.keySecret must be a string of at least 16/],
         [() => redisStore({ client, commandTimeoutMs: 0 }), /options\.commandTimeoutMs/],
-        [() => createTokenHandler({ authorize: () => 'u', issue: async () => 't', store: {} as never }), /options\.store\.cache must have get/],
         [
-          () => createTokenHandler({ authorize: () => 'u', issue: async () => 't', store: redisStore({ client }), cache: false }),
+          () => createTokenHandler({ authorize: () => 'u', issue: async () => 't', store: {} as never }),
+          /options\.store\.cache must have get/,
+        ],
+        [
+          () =>
+            createTokenHandler({
+              authorize: () => 'u',
+              issue: async () => 't',
+              store: redisStore({ client }),
+              cache: false,
+            }),
           /pass options\.store or options\.cache, not both/,
         ],
         [
@@ -363,7 +395,8 @@ describe('the Redis store', { skip: missing, timeout: 60_000 }, () => {
           /options\.store\.timeoutMs must be a positive integer/,
         ],
       ];
-      for (const [make, message] of cases) assert.throws(make, (error: unknown) => error instanceof TypeError && message.test(error.message));
+      for (const [make, message] of cases)
+        assert.throws(make, (error: unknown) => error instanceof TypeError && message.test(error.message));
     });
 
     it("says how long its longest call may take, so that the handler's bound never cuts a command short", () => {

@@ -14,7 +14,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { UnsecuredJWT, exportJWK, exportPKCS8, generateKeyPair, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
+import {
+  UnsecuredJWT,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  jwtVerify,
+  type CryptoKey,
+  type JWTPayload,
+} from 'jose';
 import {
   EXAMPLES_DIR,
   ROOT,
@@ -90,7 +98,12 @@ const es256Jwk = await generateKeyPair('ES256', { extractable: true });
 const rs256 = await generateKeyPair('RS256', { extractable: true });
 const hs256Secret = randomBytes(32).toString('hex');
 const signingCases: SigningCase[] = [
-  { name: 'HS256, a 64-character secret', alg: 'HS256', key: hs256Secret, verifyKey: new TextEncoder().encode(hs256Secret) },
+  {
+    name: 'HS256, a 64-character secret',
+    alg: 'HS256',
+    key: hs256Secret,
+    verifyKey: new TextEncoder().encode(hs256Secret),
+  },
   { name: 'ES256, a PKCS#8 PEM', alg: 'ES256', key: await exportPKCS8(es256.privateKey), verifyKey: es256.publicKey },
   {
     name: 'ES256, a private JWK as JSON',
@@ -98,7 +111,12 @@ const signingCases: SigningCase[] = [
     key: JSON.stringify(await exportJWK(es256Jwk.privateKey)),
     verifyKey: es256Jwk.publicKey,
   },
-  { name: 'RS256, a PKCS#8 PEM of 2048 bits', alg: 'RS256', key: await exportPKCS8(rs256.privateKey), verifyKey: rs256.publicKey },
+  {
+    name: 'RS256, a PKCS#8 PEM of 2048 bits',
+    alg: 'RS256',
+    key: await exportPKCS8(rs256.privateKey),
+    verifyKey: rs256.publicKey,
+  },
 ];
 const wrongCurvePem = await exportPKCS8((await generateKeyPair('ES384', { extractable: true })).privateKey);
 /** A piece of each private key: none may show in an answer or a log line. */
@@ -109,7 +127,13 @@ const keySecrets = [
 ];
 
 function signingEnv(alg: string, key: string): Record<string, string> {
-  return { SESSION_SECRET, WIDGET_SIGNING_KEY: key, WIDGET_SIGNING_ALG: alg, WIDGET_ISSUER: ISSUER, WIDGET_AUDIENCE: AUDIENCE };
+  return {
+    SESSION_SECRET,
+    WIDGET_SIGNING_KEY: key,
+    WIDGET_SIGNING_ALG: alg,
+    WIDGET_ISSUER: ISSUER,
+    WIDGET_AUDIENCE: AUDIENCE,
+  };
 }
 
 // --- asking ----------------------------------------------------------------------------------------------------------
@@ -132,7 +156,11 @@ async function ask(origin: string, init: RequestInit & { user?: string } = {}): 
 }
 
 function assertError(answer: Answer, status: number, code: string): void {
-  assert.equal(answer.status, status, `expected ${status} ${code}, got ${answer.status} ${JSON.stringify(answer.json)}`);
+  assert.equal(
+    answer.status,
+    status,
+    `expected ${status} ${code}, got ${answer.status} ${JSON.stringify(answer.json)}`,
+  );
   assert.equal(answer.json?.error?.code, code);
   assertNoStore(answer.headers);
 }
@@ -157,7 +185,11 @@ async function logged(server: RunningExample, line: RegExp): Promise<string> {
 }
 
 async function verifySigned(token: string, { alg, verifyKey }: SigningCase, userId: string): Promise<JWTPayload> {
-  const { payload, protectedHeader } = await jwtVerify(token, verifyKey, { algorithms: [alg], issuer: ISSUER, audience: AUDIENCE });
+  const { payload, protectedHeader } = await jwtVerify(token, verifyKey, {
+    algorithms: [alg],
+    issuer: ISSUER,
+    audience: AUDIENCE,
+  });
   assert.equal(protectedHeader.alg, alg);
   assert.equal(payload.sub, userId);
   return payload;
@@ -233,7 +265,11 @@ for (const [runtime, example] of RUNTIMES) {
       });
 
       it('413 for a body over 1 KiB', async () => {
-        assertError(await ask(server.origin, { user: 'u1', method: 'POST', body: 'x'.repeat(2048) }), 413, 'payload-too-large');
+        assertError(
+          await ask(server.origin, { user: 'u1', method: 'POST', body: 'x'.repeat(2048) }),
+          413,
+          'payload-too-large',
+        );
       });
 
       it(`429 with Retry-After once one user has made ${RATE_LIMIT} requests`, async () => {
@@ -284,7 +320,10 @@ for (const [runtime, example] of RUNTIMES) {
         const server = await startExample(runtime, example, signingEnv('ES256', wrongCurvePem));
         try {
           assertError(await ask(server.origin, { user: 'u7' }), 502, 'issuer-failed');
-          const output = await logged(server, /token request failed: issuer-key: signToken: options\.key is not an EC private key on P-256/);
+          const output = await logged(
+            server,
+            /token request failed: issuer-key: signToken: options\.key is not an EC private key on P-256/,
+          );
           for (const secret of keySecrets) assert.ok(!output.includes(secret), 'the log shows the key');
         } finally {
           await server.stop();
@@ -327,7 +366,10 @@ describe('the Next.js Route Handler example (in this process, as Next.js calls i
     try {
       assert.deepEqual(Object.keys(route).sort(), ['GET', 'POST']);
       for (const method of ['GET', 'POST'] as const) {
-        const request = new Request(`http://localhost${ENDPOINT}`, { method, headers: { cookie: sessionCookie('u-next') } });
+        const request = new Request(`http://localhost${ENDPOINT}`, {
+          method,
+          headers: { cookie: sessionCookie('u-next') },
+        });
         const response = await route[method]!(request);
         assert.equal(response.status, 200);
         assert.equal(((await response.json()) as { embedToken: string }).embedToken, vendorTokens.get('u-next')!.token);

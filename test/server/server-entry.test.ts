@@ -38,7 +38,10 @@ describe('the built secure-widget/server imports no node: module', () => {
       'dist/server.js names a node: module',
     );
     // Everything else is bundled; what stays external is a dependency the package declares (jose).
-    assert.deepEqual(named.filter((specifier) => !Object.hasOwn(project.dependencies, specifier)), []);
+    assert.deepEqual(
+      named.filter((specifier) => !Object.hasOwn(project.dependencies, specifier)),
+      [],
+    );
   });
 
   it('the check catches a static, a dynamic and a require import, and getBuiltinModule', () => {

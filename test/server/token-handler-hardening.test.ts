@@ -43,10 +43,13 @@ interface Host {
 
 type User = { id: string };
 
-async function startHost(options: Partial<TokenHandlerOptions<User>> = {}, userFrom = (request: Request): User | null => {
-  const id = request.headers.get('x-test-user');
-  return id ? { id } : { id: 'u1' };
-}): Promise<Host> {
+async function startHost(
+  options: Partial<TokenHandlerOptions<User>> = {},
+  userFrom = (request: Request): User | null => {
+    const id = request.headers.get('x-test-user');
+    return id ? { id } : { id: 'u1' };
+  },
+): Promise<Host> {
   const logs: string[] = [];
   let authorized = 0;
   const handler = createTokenHandler<User>({
@@ -54,7 +57,11 @@ async function startHost(options: Partial<TokenHandlerOptions<User>> = {}, userF
       authorized += 1;
       return userFrom(request);
     },
-    issue: accessKeyExchange({ url: `${vendorOrigin}/vendor/api/widget-access-keys/token`, accessId: ACCESS_ID, accessKey: ACCESS_KEY }),
+    issue: accessKeyExchange({
+      url: `${vendorOrigin}/vendor/api/widget-access-keys/token`,
+      accessId: ACCESS_ID,
+      accessKey: ACCESS_KEY,
+    }),
     now: () => clock,
     logger: { warn: (message) => logs.push(message) },
     ...options,
@@ -129,7 +136,10 @@ describe('refuses cross-site requests with 403 before authorize', () => {
     ['Sec-Fetch-Site: cross-site without Origin (a navigation)', { 'Sec-Fetch-Site': 'cross-site' }],
     ['a foreign Origin from a browser without Sec-Fetch-Site', { Origin: 'https://evil.example' }],
     ['Origin: null (a sandboxed frame)', { Origin: 'null' }],
-    ['a sibling subdomain (same-site) that is not allowed', { 'Sec-Fetch-Site': 'same-site', Origin: 'https://blog.shop.example' }],
+    [
+      'a sibling subdomain (same-site) that is not allowed',
+      { 'Sec-Fetch-Site': 'same-site', Origin: 'https://blog.shop.example' },
+    ],
   ];
   for (const [name, headers] of refused) {
     it(name, async () => {
@@ -149,7 +159,10 @@ describe('refuses cross-site requests with 403 before authorize', () => {
   });
 
   const accepted: Array<[string, (host: Host) => Record<string, string>]> = [
-    ['the page itself (same-origin, even when a proxy changed the scheme)', () => ({ 'Sec-Fetch-Site': 'same-origin', Origin: 'https://shop.example' })],
+    [
+      'the page itself (same-origin, even when a proxy changed the scheme)',
+      () => ({ 'Sec-Fetch-Site': 'same-origin', Origin: 'https://shop.example' }),
+    ],
     ['its own Origin from a browser without Sec-Fetch-Site', (host) => ({ Origin: host.origin })],
     ['a server or curl (no Origin, no Sec-Fetch-Site)', () => ({})],
     ['a URL typed in the address bar (Sec-Fetch-Site: none)', () => ({ 'Sec-Fetch-Site': 'none' })],
@@ -175,7 +188,10 @@ describe('refuses cross-site requests with 403 before authorize', () => {
       assert.equal(answer.headers.get('access-control-allow-credentials'), 'true');
       assert.equal(answer.headers.get('vary'), 'Origin');
     }
-    const preflight = await fetch(host.url, { method: 'OPTIONS', headers: { Origin: app, 'Sec-Fetch-Site': 'cross-site' } });
+    const preflight = await fetch(host.url, {
+      method: 'OPTIONS',
+      headers: { Origin: app, 'Sec-Fetch-Site': 'cross-site' },
+    });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get('access-control-allow-origin'), app);
     assert.equal(preflight.headers.get('access-control-allow-methods'), 'GET, POST');
@@ -185,9 +201,17 @@ describe('refuses cross-site requests with 403 before authorize', () => {
   });
 
   it('refuses "*", "null" and anything but a bare origin in allowedOrigins', () => {
-    for (const origin of ['*', 'null', 'https://app.example/', 'https://app.example/path', 'ftp://app.example', 'app.example']) {
+    for (const origin of [
+      '*',
+      'null',
+      'https://app.example/',
+      'https://app.example/path',
+      'ftp://app.example',
+      'app.example',
+    ]) {
       assert.throws(
-        () => createTokenHandler({ authorize: () => null, issue: async () => ({ token: 't' }), allowedOrigins: [origin] }),
+        () =>
+          createTokenHandler({ authorize: () => null, issue: async () => ({ token: 't' }), allowedOrigins: [origin] }),
         (error: unknown) => error instanceof TypeError && /allowedOrigins\[0\]/.test(error.message),
         origin,
       );
@@ -295,7 +319,11 @@ describe("caches each user's token, with one vendor call per user at a time", ()
   });
 
   it('cache: false asks the vendor on every request, still once at a time per user', async () => {
-    const exchange = accessKeyExchange({ url: `${vendorOrigin}/vendor/api/widget-access-keys/token`, accessId: ACCESS_ID, accessKey: ACCESS_KEY });
+    const exchange = accessKeyExchange({
+      url: `${vendorOrigin}/vendor/api/widget-access-keys/token`,
+      accessId: ACCESS_ID,
+      accessKey: ACCESS_KEY,
+    });
     const host = await startHost({
       cache: false,
       rateLimit: false,
@@ -428,7 +456,7 @@ describe('answers 504 when the issuer does not answer within timeoutMs', () => {
     assertError(await ask(host), 504, 'vendor-timeout');
     assert.equal(signal?.aborted, true);
     // As AbortSignal.timeout aborts: what the exchanges, and any fetch the issuer made, know as a timeout.
-    assert.equal((signal?.reason as Error).name, 'TimeoutError');
+    assert.equal((signal?.reason as Error | undefined)?.name, 'TimeoutError');
     assert.ok(host.logs.some((line) => line.includes('vendor-timeout')));
   });
 });
@@ -464,8 +492,12 @@ describe('never lets a secret into a response, an error or a log', () => {
       answers.push(await ask(host, { headers: { 'Sec-Fetch-Site': 'cross-site' } }));
       for (let i = 0; i < 4; i++) answers.push(await ask(host));
       const statuses = answers.map((answer) => answer.status);
-      for (const status of [405, 413, 403, 429, 502, 504]) assert.ok(statuses.includes(status), `${status} in ${statuses}`);
-      const everything = [...output, ...answers.map((answer) => JSON.stringify(answer.json) + [...answer.headers].join())];
+      for (const status of [405, 413, 403, 429, 502, 504])
+        assert.ok(statuses.includes(status), `${status} in ${statuses}`);
+      const everything = [
+        ...output,
+        ...answers.map((answer) => JSON.stringify(answer.json) + [...answer.headers].join()),
+      ];
       for (const text of everything) assert.ok(!text.includes(ACCESS_KEY), `secret in: ${text.slice(0, 200)}`);
       assert.ok(output.length >= 5, 'each vendor failure was logged');
     } finally {
@@ -496,7 +528,10 @@ describe('a bounded store', () => {
     assert.equal(released, 1, 'the late claim was released');
 
     const hangingRelease = boundedStore(
-      { cache: { get: async () => undefined, set: async () => {} }, singleFlight: { claim: async () => () => new Promise(() => {}) } },
+      {
+        cache: { get: async () => undefined, set: async () => {} },
+        singleFlight: { claim: async () => () => new Promise(() => {}) },
+      },
       20,
     );
     const got = await hangingRelease.singleFlight!.claim('u1', 1_000);
@@ -504,10 +539,14 @@ describe('a bounded store', () => {
     await assert.rejects(got!(), { name: 'StoreTimeoutError' });
   });
 
-  it("waits as long as a store that times itself out says its calls may take, not 500 ms", async () => {
+  it('waits as long as a store that times itself out says its calls may take, not 500 ms', async () => {
     const entry = { token: 't', expiresAt: 2, issuedAt: 1 };
-    const slow = (value: unknown, ms: number) => new Promise<never>((resolve) => setTimeout(() => resolve(value as never), ms));
-    const store = boundedStore({ cache: { get: () => slow(entry, STORE_TIMEOUT_MS + 150), set: async () => {} }, timeoutMs: 1_000 });
+    const slow = (value: unknown, ms: number) =>
+      new Promise<never>((resolve) => setTimeout(() => resolve(value as never), ms));
+    const store = boundedStore({
+      cache: { get: () => slow(entry, STORE_TIMEOUT_MS + 150), set: async () => {} },
+      timeoutMs: 1_000,
+    });
     assert.equal(store.timeoutMs, 1_000);
     assert.equal(await store.cache.get('u1'), entry);
     const unsaid = boundedStore({ cache: { get: () => slow(entry, STORE_TIMEOUT_MS + 150), set: async () => {} } });
@@ -518,7 +557,12 @@ describe('a bounded store', () => {
     const entry = { token: 't', expiresAt: 2, issuedAt: 1 };
     const failure = new Error('down');
     const store = boundedStore({
-      cache: { get: () => entry, set: () => { throw failure; } },
+      cache: {
+        get: () => entry,
+        set: () => {
+          throw failure;
+        },
+      },
       rateLimit: { take: async () => ({ allowed: true }) },
       singleFlight: { claim: async () => null },
     });

@@ -89,7 +89,10 @@ const LOG_LINE =
   /^secure-widget\/server: token request failed: [a-z-]+(?:: pass options\.userId)?(?: \(vendor status [1-5]\d\d\))?(?:: [^\n]+)?$/;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const delay = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: MAX_DELAY_MS }) });
+const delay = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(0) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: MAX_DELAY_MS }) },
+);
 
 // --- what the vendor (or the host's issuer, or a cache) may answer ---------------------------------------------------
 
@@ -129,7 +132,10 @@ const tokenText = fc.oneof(
   { weight: 4, arbitrary: fc.stringMatching(/^[A-Za-z0-9._~-]{1,40}$/) },
   { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
   { weight: 1, arbitrary: fc.constantFrom('', ' ', '\n\t ', ' padded-token \n') },
-  { weight: 1, arbitrary: fc.integer({ min: MAX_TOKEN_LENGTH - 2, max: MAX_TOKEN_LENGTH + 2 }).map((n) => new LongToken(n)) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: MAX_TOKEN_LENGTH - 2, max: MAX_TOKEN_LENGTH + 2 }).map((n) => new LongToken(n)),
+  },
   {
     weight: 1,
     arbitrary: fc
@@ -139,7 +145,16 @@ const tokenText = fc.oneof(
 );
 const tokenValue = fc.oneof(
   { weight: 6, arbitrary: tokenText },
-  { weight: 1, arbitrary: fc.oneof(fc.integer(), fc.constant(null), fc.boolean(), fc.array(fc.string(), { maxLength: 2 }), fc.object({ maxDepth: 1 })) },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(
+      fc.integer(),
+      fc.constant(null),
+      fc.boolean(),
+      fc.array(fc.string(), { maxLength: 2 }),
+      fc.object({ maxDepth: 1 }),
+    ),
+  },
 );
 
 const plausibleToken = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~-]{1,40}$/), tokenText);
@@ -194,16 +209,32 @@ const bodyPlan: fc.Arbitrary<BodyPlan> = fc.oneof(
       padTo: fc.option(fc.integer({ min: MAX_TOKEN_BODY - 2, max: MAX_TOKEN_BODY + 2 }), { nil: undefined, freq: 4 }),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('text' as const), text: fc.string({ maxLength: 60 }), echo: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('text' as const),
+      text: fc.string({ maxLength: 60 }),
+      echo: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('bytes' as const), bytes: fc.uint8Array({ maxLength: 64 }) }) },
   {
     weight: 1,
     arbitrary: fc.record({
       kind: fc.constant('filler' as const),
-      size: fc.oneof(fc.constantFrom(0, MAX_TOKEN_BODY, MAX_TOKEN_BODY + 1, TEN_MB), fc.integer({ min: 0, max: 3 * MAX_TOKEN_BODY })),
+      size: fc.oneof(
+        fc.constantFrom(0, MAX_TOKEN_BODY, MAX_TOKEN_BODY + 1, TEN_MB),
+        fc.integer({ min: 0, max: 3 * MAX_TOKEN_BODY }),
+      ),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('nested' as const), depth: fc.integer({ min: 1, max: MAX_TOKEN_BODY / 2 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('nested' as const),
+      depth: fc.integer({ min: 1, max: MAX_TOKEN_BODY / 2 }),
+    }),
+  },
 );
 
 type VendorPlan =
@@ -231,7 +262,13 @@ type VendorPlan =
 const vendorPlan: fc.Arbitrary<VendorPlan> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom<VendorPlan>({ kind: 'throws' }, { kind: 'rejects' }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('hangs' as const), heedsSignal: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('junk' as const), value: fc.oneof(fc.constant(undefined), fc.constant(null), fc.constant({ status: 200 }), fc.string()) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('junk' as const),
+      value: fc.oneof(fc.constant(undefined), fc.constant(null), fc.constant({ status: 200 }), fc.string()),
+    }),
+  },
   {
     weight: 14,
     arbitrary: fc.record({
@@ -240,14 +277,26 @@ const vendorPlan: fc.Arbitrary<VendorPlan> = fc.oneof(
       heedsSignal: fc.boolean(),
       status: fc.oneof(
         { weight: 8, arbitrary: fc.constant(200) },
-        { weight: 1, arbitrary: fc.constantFrom(201, 204, 205, 301, 302, 304, 307, 400, 401, 403, 404, 429, 500, 502, 503) },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom(201, 204, 205, 301, 302, 304, 307, 400, 401, 403, 404, 429, 500, 502, 503),
+        },
         { weight: 1, arbitrary: fc.integer({ min: 200, max: 599 }) },
       ),
-      contentType: fc.constantFrom(undefined, 'application/json', 'application/json; charset=utf-8', 'text/html', 'x/junk'),
+      contentType: fc.constantFrom(
+        undefined,
+        'application/json',
+        'application/json; charset=utf-8',
+        'text/html',
+        'x/junk',
+      ),
       contentLength: fc.constantFrom('none', 'none', 'true', 'true', 'low', 'high', 'junk'),
       body: bodyPlan,
       chunk: fc.oneof(fc.constantFrom(1, 1024, 16_384, 65_536), fc.integer({ min: 1, max: 65_536 })),
-      pauseMs: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }),
+      pauseMs: fc.oneof(
+        { weight: 5, arbitrary: fc.constant(0) },
+        { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) },
+      ),
       stallAt: fc.option(fc.integer({ min: 0, max: 2 * MAX_TOKEN_BODY }), { nil: undefined, freq: 12 }),
       junkChunk: fc.oneof({ weight: 30, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
     }),
@@ -283,20 +332,39 @@ const issuerResult: fc.Arbitrary<IssuerResultPlan> = fc.oneof(
       sync: fc.boolean(),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('throws' as const), sync: fc.boolean(), what: fc.constantFrom('error' as const, 'string' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('throws' as const),
+      sync: fc.boolean(),
+      what: fc.constantFrom('error' as const, 'string' as const),
+    }),
+  },
   { weight: 1, arbitrary: fc.constantFrom<IssuerResultPlan>({ kind: 'hangs' }, { kind: 'evil-object' }) },
 );
 
 type IssuerPlan =
   | { kind: 'access-key'; vendor: VendorPlan[] }
   | { kind: 'token-exchange'; vendor: VendorPlan[]; oauthPick: boolean }
-  | { kind: 'sign-token'; ttl: number; subject: 'id' | 'empty' | 'none'; claims: 'object' | 'registered' | 'array' | 'none' }
+  | {
+      kind: 'sign-token';
+      ttl: number;
+      subject: 'id' | 'empty' | 'none';
+      claims: 'object' | 'registered' | 'array' | 'none';
+    }
   | { kind: 'custom'; results: IssuerResultPlan[] };
 
 const vendorPlans = fc.array(vendorPlan, { minLength: 1, maxLength: 3 });
 const issuerPlan: fc.Arbitrary<IssuerPlan> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('access-key' as const), vendor: vendorPlans }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('token-exchange' as const), vendor: vendorPlans, oauthPick: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('token-exchange' as const),
+      vendor: vendorPlans,
+      oauthPick: fc.boolean(),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -306,7 +374,13 @@ const issuerPlan: fc.Arbitrary<IssuerPlan> = fc.oneof(
       claims: fc.constantFrom('object' as const, 'registered' as const, 'array' as const, 'none' as const),
     }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('custom' as const), results: fc.array(issuerResult, { minLength: 1, maxLength: 3 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('custom' as const),
+      results: fc.array(issuerResult, { minLength: 1, maxLength: 3 }),
+    }),
+  },
 );
 
 type StoreAnswer =
@@ -317,7 +391,11 @@ type StoreAnswer =
   | { kind: 'rejects' }
   | { kind: 'getter-throws' };
 
-const storeTime = fc.oneof(fc.integer({ min: -100, max: 4000 }).map((seconds) => T0_SECONDS + seconds), fc.double(), fc.constant('soon'));
+const storeTime = fc.oneof(
+  fc.integer({ min: -100, max: 4000 }).map((seconds) => T0_SECONDS + seconds),
+  fc.double(),
+  fc.constant('soon'),
+);
 const storeAnswer: fc.Arbitrary<StoreAnswer> = fc.oneof(
   { weight: 2, arbitrary: fc.constant<StoreAnswer>({ kind: 'miss' }) },
   {
@@ -330,7 +408,10 @@ const storeAnswer: fc.Arbitrary<StoreAnswer> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('junk' as const), value: fc.anything({ maxDepth: 1 }) }) },
-  { weight: 1, arbitrary: fc.constantFrom<StoreAnswer>({ kind: 'throws' }, { kind: 'rejects' }, { kind: 'getter-throws' }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<StoreAnswer>({ kind: 'throws' }, { kind: 'rejects' }, { kind: 'getter-throws' }),
+  },
 );
 
 type CachePlan =
@@ -344,7 +425,11 @@ const cachePlan: fc.Arbitrary<CachePlan> = fc.oneof(
   fc.constant<CachePlan>({ kind: 'memory' }),
   fc.constant<CachePlan>({ kind: 'off' }),
   fc.record({ kind: fc.constant('map' as const), delayMs: delay }),
-  fc.record({ kind: fc.constant('hostile' as const), answers: fc.array(storeAnswer, { minLength: 1, maxLength: 3 }), setFails: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('hostile' as const),
+    answers: fc.array(storeAnswer, { minLength: 1, maxLength: 3 }),
+    setFails: fc.boolean(),
+  }),
 );
 
 interface HandlerPlan {
@@ -409,7 +494,10 @@ const headerJunk = fc.string({ maxLength: 24 }).map((value) => value.replace(/[^
 // junk, foreign or contradictory.
 const originChoice = fc.oneof(
   { weight: 10, arbitrary: fc.constantFrom(undefined, 'same', ALLOWED_ORIGIN) },
-  { weight: 2, arbitrary: fc.constantFrom('https://evil.example', 'null', 'http://host.example', ALLOWED_ORIGIN + '/') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom('https://evil.example', 'null', 'http://host.example', `${ALLOWED_ORIGIN}/`),
+  },
   { weight: 1, arbitrary: headerJunk },
 );
 const siteChoice = fc.oneof(
@@ -418,31 +506,57 @@ const siteChoice = fc.oneof(
   { weight: 1, arbitrary: headerJunk },
 );
 
-function requestPlan(methods: fc.Arbitrary<string>, contentLengths: fc.Arbitrary<RequestPlan['contentLength']>): fc.Arbitrary<RequestPlan> {
+function requestPlan(
+  methods: fc.Arbitrary<string>,
+  contentLengths: fc.Arbitrary<RequestPlan['contentLength']>,
+): fc.Arbitrary<RequestPlan> {
   return fc.record({
     method: methods,
     site: siteChoice,
     origin: originChoice,
     contentLength: contentLengths,
-    cookie: fc.option(headerJunk.map((value) => `session=${value}`), { nil: undefined }),
+    cookie: fc.option(
+      headerJunk.map((value) => `session=${value}`),
+      { nil: undefined },
+    ),
     body: fc.oneof(
       { weight: 9, arbitrary: fc.constant<RequestBodyPlan>({ kind: 'none' }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('text' as const), text: fc.string({ maxLength: 40 }) }) },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant('bytes' as const), bytes: fc.uint8Array({ maxLength: 40 }) }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({ kind: fc.constant('bytes' as const), bytes: fc.uint8Array({ maxLength: 40 }) }),
+      },
       {
         weight: 1,
         arbitrary: fc.record({
           kind: fc.constant('stream' as const),
-          size: fc.oneof(fc.constantFrom(0, MAX_REQUEST_BODY, MAX_REQUEST_BODY + 1, 1 << 20), fc.integer({ min: 0, max: 4096 })),
+          size: fc.oneof(
+            fc.constantFrom(0, MAX_REQUEST_BODY, MAX_REQUEST_BODY + 1, 1 << 20),
+            fc.integer({ min: 0, max: 4096 }),
+          ),
           chunk: fc.integer({ min: 1, max: 2048 }),
         }),
       },
     ),
     authorize: fc.oneof(
       { weight: 12, arbitrary: fc.constantFrom<AuthorizeMode>('user', 'string') },
-      { weight: 3, arbitrary: fc.constantFrom<AuthorizeMode>('number', 'null', 'undefined', 'throws', 'rejects', 'no-id', 'empty-id') },
+      {
+        weight: 3,
+        arbitrary: fc.constantFrom<AuthorizeMode>(
+          'number',
+          'null',
+          'undefined',
+          'throws',
+          'rejects',
+          'no-id',
+          'empty-id',
+        ),
+      },
     ),
-    authorizeDelayMs: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }),
+    authorizeDelayMs: fc.oneof(
+      { weight: 4, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) },
+    ),
     user: fc.constantFrom('u1' as const, 'u2' as const),
     abortAfterMs: fc.option(fc.integer({ min: 0, max: 25 }), { nil: undefined, freq: 8 }),
     advanceMs: fc.constantFrom(0, 0, 1000, 400_000, 900_000, 4_000_000),
@@ -452,7 +566,10 @@ function requestPlan(methods: fc.Arbitrary<string>, contentLengths: fc.Arbitrary
 const inProcessRequest = requestPlan(
   fc.oneof(
     { weight: 12, arbitrary: fc.constantFrom('GET', 'POST') },
-    { weight: 3, arbitrary: fc.constantFrom('OPTIONS', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'get', 'post', 'options', 'Get', 'BREW') },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom('OPTIONS', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'get', 'post', 'options', 'Get', 'BREW'),
+    },
     { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z!#$%&'*+.^_`|~-]{1,10}$/) },
   ),
   fc.oneof(
@@ -463,8 +580,14 @@ const inProcessRequest = requestPlan(
 // node:http's parser answers an unknown method or a malformed Content-Length with its own 400 before any listener
 // runs, and a Content-Length above the bytes sent waits for them: only what reaches the adapter, framed as sent.
 const loopbackRequest = requestPlan(
-  fc.oneof({ weight: 12, arbitrary: fc.constantFrom('GET', 'POST') }, { weight: 3, arbitrary: fc.constantFrom('OPTIONS', 'HEAD', 'PUT', 'DELETE', 'PATCH') }),
-  fc.oneof({ weight: 8, arbitrary: fc.constant('none' as const) }, { weight: 2, arbitrary: fc.constantFrom('true', 'huge') }),
+  fc.oneof(
+    { weight: 12, arbitrary: fc.constantFrom('GET', 'POST') },
+    { weight: 3, arbitrary: fc.constantFrom('OPTIONS', 'HEAD', 'PUT', 'DELETE', 'PATCH') },
+  ),
+  fc.oneof(
+    { weight: 8, arbitrary: fc.constant('none' as const) },
+    { weight: 2, arbitrary: fc.constantFrom('true', 'huge') },
+  ),
 );
 
 interface Scenario {
@@ -474,7 +597,11 @@ interface Scenario {
 }
 
 const scenario = (requests: fc.Arbitrary<RequestPlan>): fc.Arbitrary<Scenario> =>
-  fc.record({ handler: handlerPlan, requests: fc.array(requests, { minLength: 1, maxLength: 4 }), parallel: fc.boolean() });
+  fc.record({
+    handler: handlerPlan,
+    requests: fc.array(requests, { minLength: 1, maxLength: 4 }),
+    parallel: fc.boolean(),
+  });
 
 // --- the world one scenario runs in ----------------------------------------------------------------------------------
 
@@ -491,8 +618,14 @@ interface ByteSource {
   slice(start: number, end: number): Uint8Array;
 }
 
-const bytesOf = (bytes: Uint8Array): ByteSource => ({ size: bytes.byteLength, slice: (start, end) => bytes.subarray(start, end) });
-const whitespace = (size: number): ByteSource => ({ size, slice: (start, end) => new Uint8Array(end - start).fill(0x20) });
+const bytesOf = (bytes: Uint8Array): ByteSource => ({
+  size: bytes.byteLength,
+  slice: (start, end) => bytes.subarray(start, end),
+});
+const whitespace = (size: number): ByteSource => ({
+  size,
+  slice: (start, end) => new Uint8Array(end - start).fill(0x20),
+});
 
 function watchedStream(
   source: ByteSource,
@@ -620,7 +753,12 @@ class World {
     const url = 'https://vendor.example/token';
     switch (plan.kind) {
       case 'access-key':
-        return accessKeyExchange({ url, accessId: 'host-42', accessKey: ACCESS_KEY, fetch: this.#fakeFetch(plan.vendor) });
+        return accessKeyExchange({
+          url,
+          accessId: 'host-42',
+          accessKey: ACCESS_KEY,
+          fetch: this.#fakeFetch(plan.vendor),
+        });
       case 'token-exchange':
         return tokenExchange({
           url,
@@ -639,12 +777,18 @@ class World {
           audience: 'vendor',
           ttl: plan.ttl,
           now: () => this.clock,
-          ...(plan.subject === 'none' ? {} : { subject: (user) => (plan.subject === 'id' ? userIdOf(user) || 'anonymous' : '') }),
+          ...(plan.subject === 'none'
+            ? {}
+            : { subject: (user) => (plan.subject === 'id' ? userIdOf(user) || 'anonymous' : '') }),
           ...(plan.claims === 'none'
             ? {}
             : {
                 claims: () =>
-                  (plan.claims === 'object' ? { resource: { dashboard: 7 } } : plan.claims === 'registered' ? { sub: 'x' } : []) as Record<string, unknown>,
+                  (plan.claims === 'object'
+                    ? { resource: { dashboard: 7 } }
+                    : plan.claims === 'registered'
+                      ? { sub: 'x' }
+                      : []) as Record<string, unknown>,
               }),
         });
       case 'custom':
@@ -655,14 +799,20 @@ class World {
   #customResult(plan: IssuerResultPlan): ReturnType<TokenIssuer<unknown>> {
     switch (plan.kind) {
       case 'resolves':
-        return (plan.delayMs > 0 ? sleep(plan.delayMs) : Promise.resolve()).then(() => spelled(plan.value)) as ReturnType<TokenIssuer<unknown>>;
+        return (plan.delayMs > 0 ? sleep(plan.delayMs) : Promise.resolve()).then(() =>
+          spelled(plan.value),
+        ) as ReturnType<TokenIssuer<unknown>>;
       case 'throws-issue-error': {
-        const error = new TokenIssueError(plan.code, `vendor said ${ACCESS_KEY}`, { status: plan.status as number, cause: API_KEY });
+        const error = new TokenIssueError(plan.code, `vendor said ${ACCESS_KEY}`, {
+          status: plan.status as number,
+          cause: API_KEY,
+        });
         if (plan.sync) throw error;
         return Promise.reject(error);
       }
       case 'throws': {
-        const error = plan.what === 'error' ? new Error(`issuer failed ${SIGNING_KEY}`) : `issuer failed ${SIGNING_KEY}`;
+        const error =
+          plan.what === 'error' ? new Error(`issuer failed ${SIGNING_KEY}`) : `issuer failed ${SIGNING_KEY}`;
         if (plan.sync) throw error;
         return Promise.reject(error);
       }
@@ -712,11 +862,19 @@ class World {
     if (plan.contentType !== undefined) headers.set('Content-Type', plan.contentType);
     if ([204, 205, 304].includes(plan.status)) return new Response(null, { status: plan.status, headers });
     const source = vendorBytes(plan.body, echo);
-    const declared = { none: undefined, true: source.size, low: Math.floor(source.size / 2), high: source.size * 2 + 1, junk: 'abc' }[
-      plan.contentLength
-    ];
+    const declared = {
+      none: undefined,
+      true: source.size,
+      low: Math.floor(source.size / 2),
+      high: source.size * 2 + 1,
+      junk: 'abc',
+    }[plan.contentLength];
     if (declared !== undefined) headers.set('Content-Length', String(declared));
-    const body = watchedStream(source, { side: 'vendor', chunk: plan.chunk, pauseMs: plan.pauseMs, stallAt: plan.stallAt, junkChunk: plan.junkChunk }, this.bodies);
+    const body = watchedStream(
+      source,
+      { side: 'vendor', chunk: plan.chunk, pauseMs: plan.pauseMs, stallAt: plan.stallAt, junkChunk: plan.junkChunk },
+      this.bodies,
+    );
     return new Response(body, { status: plan.status, headers });
   }
 
@@ -786,7 +944,11 @@ class World {
         return { body: plan.body.bytes, size: plan.body.bytes.byteLength };
       case 'stream':
         return {
-          body: watchedStream(whitespace(plan.body.size), { side: 'client', chunk: plan.body.chunk }, watched ? this.bodies : []),
+          body: watchedStream(
+            whitespace(plan.body.size),
+            { side: 'client', chunk: plan.body.chunk },
+            watched ? this.bodies : [],
+          ),
           size: plan.body.size,
         };
     }
@@ -810,7 +972,9 @@ function vendorBytes(plan: BodyPlan, echo: string): ByteSource {
     case 'json': {
       const plain = spelled(plan.value);
       const value =
-        plan.echo && typeof plain === 'object' && plain !== null && !Array.isArray(plain) ? { ...plain, detail: echo } : plain;
+        plan.echo && typeof plain === 'object' && plain !== null && !Array.isArray(plain)
+          ? { ...plain, detail: echo }
+          : plain;
       const text = JSON.stringify(value) ?? 'null';
       const size = Buffer.byteLength(text);
       return encode(plan.padTo !== undefined && plan.padTo > size ? text + ' '.repeat(plan.padTo - size) : text);
@@ -924,10 +1088,16 @@ function checkAnswer(world: World, answer: Answer, plan: RequestPlan, handler: H
     assert.ok(method === 'GET' || method === 'POST', `200 to ${plan.method}`);
     assert.ok(USER_MODES.includes(plan.authorize), `200 when authorize answered ${plan.authorize}`);
     const body = json as Record<string, unknown>;
-    assert.deepEqual(Object.keys(body).filter((key) => key !== 'embedToken' && key !== 'expiresAt'), []);
+    assert.deepEqual(
+      Object.keys(body).filter((key) => key !== 'embedToken' && key !== 'expiresAt'),
+      [],
+    );
     const { embedToken, expiresAt } = body;
     assert.equal(typeof embedToken, 'string');
-    assert.ok((embedToken as string).length > 0 && (embedToken as string).length <= MAX_TOKEN_LENGTH, 'embedToken length');
+    assert.ok(
+      (embedToken as string).length > 0 && (embedToken as string).length <= MAX_TOKEN_LENGTH,
+      'embedToken length',
+    );
     assert.equal(embedToken, (embedToken as string).trim());
     assert.ok(world.tokens.has(embedToken as string), 'a 200 hands out a token nobody issued');
     assert.ok(expiresAt === undefined || (typeof expiresAt === 'number' && Number.isFinite(expiresAt)), 'expiresAt');
@@ -1003,19 +1173,32 @@ describe('the token handler holds its contract against hostile requests, vendors
       if (body.body !== undefined && plan.contentLength === 'none') headers.push(['transfer-encoding', 'chunked']);
       return within(
         new Promise<Answer | undefined>((resolve, reject) => {
-          const request = http.request({ hostname, port, method: plan.method, path: '/api/widget-token', headers: Object.fromEntries(headers), agent: false }, (response) => {
-            const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('end', () => {
-              const pairs: Array<[string, string]> = [];
-              for (let i = 0; i < response.rawHeaders.length; i += 2) pairs.push([response.rawHeaders[i]!, response.rawHeaders[i + 1]!]);
-              resolve({ status: response.statusCode!, headers: pairs, text: Buffer.concat(chunks).toString() });
-            });
-            response.on('error', () => resolve(undefined));
-          });
+          const request = http.request(
+            {
+              hostname,
+              port,
+              method: plan.method,
+              path: '/api/widget-token',
+              headers: Object.fromEntries(headers),
+              agent: false,
+            },
+            (response) => {
+              const chunks: Buffer[] = [];
+              response.on('data', (chunk: Buffer) => chunks.push(chunk));
+              response.on('end', () => {
+                const pairs: Array<[string, string]> = [];
+                for (let i = 0; i < response.rawHeaders.length; i += 2)
+                  pairs.push([response.rawHeaders[i]!, response.rawHeaders[i + 1]!]);
+                resolve({ status: response.statusCode!, headers: pairs, text: Buffer.concat(chunks).toString() });
+              });
+              response.on('error', () => resolve(undefined));
+            },
+          );
           // A client that gives up, or a server that cut an oversized body short: nothing to check but the logs.
           request.on('error', (error: NodeJS.ErrnoException) =>
-            plan.abortAfterMs !== undefined || ['ECONNRESET', 'EPIPE'].includes(error.code ?? '') ? resolve(undefined) : reject(error),
+            plan.abortAfterMs !== undefined || ['ECONNRESET', 'EPIPE'].includes(error.code ?? '')
+              ? resolve(undefined)
+              : reject(error),
           );
           if (plan.abortAfterMs !== undefined) setTimeout(() => request.destroy(), plan.abortAfterMs);
           void writeBody(request, plan, body.body);

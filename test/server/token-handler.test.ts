@@ -180,7 +180,7 @@ describe('answers 200 with the vendor token and no-cache headers', () => {
     assert.deepEqual(users, [{ id: 'u1' }]);
   });
 
-  it("hands issue a signal that aborts when the only client waiting for it goes away", async () => {
+  it('hands issue a signal that aborts when the only client waiting for it goes away', async () => {
     let seen: AbortSignal | undefined;
     const handler = createTokenHandler({
       authorize: () => ({ id: 'u1' }),
@@ -273,7 +273,9 @@ describe('takes what issue resolves in the shapes the element’s fetchToken may
 });
 
 describe('one timer decides how long the vendor may take: the handler’s timeoutMs', () => {
-  it('504 at ~200 ms, the exchange running no timer of its own, logged with the deadline', { timeout: 5000 }, async (t) => {
+  it('504 at ~200 ms, the exchange running no timer of its own, logged with the deadline', {
+    timeout: 5000,
+  }, async (t) => {
     vendorBehaviour = () => {}; // hangs
     const timers = t.mock.method(AbortSignal, 'timeout');
     const host = await startHost({ timeoutMs: 200, issue: tokenExchange({ url: vendorTokenUrl }) });
@@ -297,7 +299,11 @@ describe('one timer decides how long the vendor may take: the handler’s timeou
 
   it('the exchange’s own timeoutMs, which never applied in the handler, is refused naming the handler’s', () => {
     assert.throws(
-      () => createTokenHandler({ authorize: () => 'u1', issue: tokenExchange({ url: vendorTokenUrl, timeoutMs: 300 } as never) }),
+      () =>
+        createTokenHandler({
+          authorize: () => 'u1',
+          issue: tokenExchange({ url: vendorTokenUrl, timeoutMs: 300 } as never),
+        }),
       (error: unknown) => error instanceof TypeError && /createTokenHandler\(\{ timeoutMs \}\)/.test(error.message),
     );
   });
@@ -306,9 +312,17 @@ describe('one timer decides how long the vendor may take: the handler’s timeou
 describe('signToken misuse is a 502 issuer-failed, logged as issuer-misconfigured with the problem', () => {
   const SECRET = 'hs256-secret-that-is-32-bytes-long!!';
   for (const [name, options, problem] of [
-    ['claims that set sub', { claims: () => ({ sub: 'admin' }) }, `options.claims must not set "sub"; it comes from signToken's options`],
+    [
+      'claims that set sub',
+      { claims: () => ({ sub: 'admin' }) },
+      `options.claims must not set "sub"; it comes from signToken's options`,
+    ],
     ['claims that return no object', { claims: () => null as never }, 'options.claims must return an object'],
-    ['a subject that returns no string', { subject: () => 7 as never }, 'options.subject must return a non-empty string'],
+    [
+      'a subject that returns no string',
+      { subject: () => 7 as never },
+      'options.subject must return a non-empty string',
+    ],
   ] as const) {
     it(name, async () => {
       const issue = signToken<{ id: string }>({
@@ -322,21 +336,41 @@ describe('signToken misuse is a 502 issuer-failed, logged as issuer-misconfigure
       const answer = await ask(host);
       assert.equal(answer.status, 502);
       assert.equal(answer.json.error.code, 'issuer-failed');
-      assert.deepEqual(host.logs, [`secure-widget/server: token request failed: issuer-misconfigured: signToken: ${problem}`]);
+      assert.deepEqual(host.logs, [
+        `secure-widget/server: token request failed: issuer-misconfigured: signToken: ${problem}`,
+      ]);
       assert.ok(!answer.text.includes(SECRET) && !host.logs[0]!.includes(SECRET));
     });
   }
 });
 
 describe('a signing key the platform will not use is a 502 issuer-failed whose log line says why', () => {
-  const weakPem = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-  const p384Pem = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const weakPem = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({
+    type: 'pkcs8',
+    format: 'pem',
+  }) as string;
+  const p384Pem = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({
+    type: 'pkcs8',
+    format: 'pem',
+  }) as string;
   for (const [name, alg, key, why] of [
-    ['an RSA key of 1024 bits', 'RS256', weakPem, /^issuer-key: signToken: options\.key for RS256 must be an RSA key of at least 2048 bits$/],
-    ['a P-384 key for ES256', 'ES256', p384Pem, /^issuer-key: signToken: options\.key is not an EC private key on P-256 for ES256 \(the import failed: DataError/],
+    [
+      'an RSA key of 1024 bits',
+      'RS256',
+      weakPem,
+      /^issuer-key: signToken: options\.key for RS256 must be an RSA key of at least 2048 bits$/,
+    ],
+    [
+      'a P-384 key for ES256',
+      'ES256',
+      p384Pem,
+      /^issuer-key: signToken: options\.key is not an EC private key on P-256 for ES256 \(the import failed: DataError/,
+    ],
   ] as const) {
     it(name, async () => {
-      const host = await startHost({ issue: signToken({ key, alg, issuer: 'https://host.example', audience: 'vendor' }) });
+      const host = await startHost({
+        issue: signToken({ key, alg, issuer: 'https://host.example', audience: 'vendor' }),
+      });
       const answer = await ask(host);
       assert.equal(answer.status, 502);
       assert.equal(answer.json.error.code, 'issuer-failed');
@@ -345,7 +379,8 @@ describe('a signing key the platform will not use is a 502 issuer-failed whose l
       assert.ok(host.logs[0]!.startsWith(prefix));
       assert.match(host.logs[0]!.slice(prefix.length), why);
       const keyLines = key.split('\n').filter((line) => !line.startsWith('-----') && line.length > 16);
-      for (const line of keyLines) assert.ok(!host.logs[0]!.includes(line) && !answer.text.includes(line), 'the key shows');
+      for (const line of keyLines)
+        assert.ok(!host.logs[0]!.includes(line) && !answer.text.includes(line), 'the key shows');
     });
   }
 });
@@ -535,19 +570,22 @@ describe('createTokenHandler checks its options up front', () => {
   it('refuses an option it does not know, naming it and the one it resembles', () => {
     const issue = async (): Promise<IssuedToken> => ({ token: 't' });
     const base = { authorize: () => ({ id: 'u1' }), issue };
-    assert.throws(
-      () => createTokenHandler({ ...base, allowedOrigin: ['https://app.example'] } as never),
-      { name: 'TypeError', message: /^createTokenHandler: options\.allowedOrigin is not an option; did you mean allowedOrigins\?/ },
-    );
-    assert.throws(
-      () => createTokenHandler({ ...base, rateLimit: { max: 5, window: 1000 } } as never),
-      { name: 'TypeError', message: /^createTokenHandler: options\.rateLimit\.window is not an option; did you mean windowMs\?/ },
-    );
-    // A key that could be a pasted secret is not quoted.
-    assert.throws(() => createTokenHandler({ ...base, [ACCESS_KEY]: true } as never), (error: Error) => {
-      assert.match(error.message, /options\.… is not an option/);
-      return !error.message.includes(ACCESS_KEY);
+    assert.throws(() => createTokenHandler({ ...base, allowedOrigin: ['https://app.example'] } as never), {
+      name: 'TypeError',
+      message: /^createTokenHandler: options\.allowedOrigin is not an option; did you mean allowedOrigins\?/,
     });
+    assert.throws(() => createTokenHandler({ ...base, rateLimit: { max: 5, window: 1000 } } as never), {
+      name: 'TypeError',
+      message: /^createTokenHandler: options\.rateLimit\.window is not an option; did you mean windowMs\?/,
+    });
+    // A key that could be a pasted secret is not quoted.
+    assert.throws(
+      () => createTokenHandler({ ...base, [ACCESS_KEY]: true } as never),
+      (error: Error) => {
+        assert.match(error.message, /options\.… is not an option/);
+        return !error.message.includes(ACCESS_KEY);
+      },
+    );
     // undefined is no option, whatever its name: a conditional spread may leave one.
     assert.equal(typeof createTokenHandler({ ...base, later: undefined } as never), 'function');
   });
@@ -687,7 +725,11 @@ describe('toNodeListener', () => {
     const response = await fetch(await listen(toNodeListener(nullHandler)));
     assert.equal(response.status, 404);
     assert.equal((await response.json()).error.code, 'not-found');
-    for (const [name, value] of [['cache-control', 'no-store'], ['pragma', 'no-cache'], ['x-content-type-options', 'nosniff']]) {
+    for (const [name, value] of [
+      ['cache-control', 'no-store'],
+      ['pragma', 'no-cache'],
+      ['x-content-type-options', 'nosniff'],
+    ]) {
       assert.equal(response.headers.get(name), value, name);
     }
   });
@@ -751,7 +793,9 @@ describe('toNodeListener', () => {
     assert.equal(await head.text(), '');
   });
 
-  it('refuses a 1 MiB body with 413 every time, and keep-alive serves the next request', { timeout: 5000 }, async () => {
+  it('refuses a 1 MiB body with 413 every time, and keep-alive serves the next request', {
+    timeout: 5000,
+  }, async () => {
     const host = await startHost({ issue: async () => ({ token: 'opaque' }) });
     const big = 'x'.repeat(1 << 20);
     for (let i = 0; i < 3; i++) {

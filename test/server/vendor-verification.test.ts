@@ -63,7 +63,12 @@ async function listen(server: Server): Promise<string> {
 
 before(async () => {
   vendorKeys = await generateKeyPair('ES256');
-  vendor = await createReferenceVendor({ accessId: ACCESS_ID, accessKey: ACCESS_KEY, now: () => NOW, signingKeyPair: vendorKeys });
+  vendor = await createReferenceVendor({
+    accessId: ACCESS_ID,
+    accessKey: ACCESS_KEY,
+    now: () => NOW,
+    signingKeyPair: vendorKeys,
+  });
   [vendorJwk] = (await publishedJwks(vendor)).keys as [JWK];
   vendorKid = vendorJwk.kid!;
 
@@ -81,7 +86,9 @@ before(async () => {
   vendorServer = createServer((request, response) => {
     void vendor.handle(new Request(`${vendorUrl}${request.url}`, { method: request.method })).then(async (answer) => {
       if (!answer) return void response.writeHead(404).end();
-      response.writeHead(answer.status, Object.fromEntries(answer.headers)).end(Buffer.from(await answer.arrayBuffer()));
+      response
+        .writeHead(answer.status, Object.fromEntries(answer.headers))
+        .end(Buffer.from(await answer.arrayBuffer()));
     });
   });
   vendorUrl = await listen(vendorServer);
@@ -127,7 +134,14 @@ function changed(base: Record<string, unknown>, changes: Record<string, unknown>
 /** The claims the vendor's issuer sets, valid at NOW. */
 function claims(changes: Record<string, unknown> = {}): Record<string, unknown> {
   return changed(
-    { iss: 'reference-vendor', aud: 'secure-widget-demo', sub: ACCESS_ID, iat: NOW_S, exp: NOW_S + 900, jti: 'crafted' },
+    {
+      iss: 'reference-vendor',
+      aud: 'secure-widget-demo',
+      sub: ACCESS_ID,
+      iat: NOW_S,
+      exp: NOW_S + 900,
+      jti: 'crafted',
+    },
     changes,
   );
 }
@@ -149,7 +163,11 @@ function signed(
 }
 
 /** A compact JWS signed by hand with ES256, for what SignJWT refuses to produce (b64: false, a non-object payload). */
-async function signedByHand(protectedHeader: Record<string, unknown>, payloadSegment: string, key = vendorKeys.privateKey): Promise<string> {
+async function signedByHand(
+  protectedHeader: Record<string, unknown>,
+  payloadSegment: string,
+  key = vendorKeys.privateKey,
+): Promise<string> {
   const input = `${segment(protectedHeader)}.${payloadSegment}`;
   const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, new TextEncoder().encode(input));
   return `${input}.${Buffer.from(signature).toString('base64url')}`;
@@ -184,12 +202,28 @@ const rows: Row[] = [
 
   // §2.1, §3.1: the algorithm is the verifier's choice, never the token's.
   { name: 'alg: none (UnsecuredJWT)', token: () => new UnsecuredJWT(claims()).encode(), expected: INVALID },
-  { name: 'alg: none with the vendor kid and typ', token: () => `${segment(header({ alg: 'none' }))}.${segment(claims())}.`, expected: INVALID },
+  {
+    name: 'alg: none with the vendor kid and typ',
+    token: () => `${segment(header({ alg: 'none' }))}.${segment(claims())}.`,
+    expected: INVALID,
+  },
   { name: 'alg: None', token: () => `${segment(header({ alg: 'None' }))}.${segment(claims())}.`, expected: INVALID },
   { name: 'alg: NONE', token: () => `${segment(header({ alg: 'NONE' }))}.${segment(claims())}.`, expected: INVALID },
-  { name: 'HS256 keyed with the vendor public key as PEM', token: () => hmacSigned(vendorPublicKeyPem()), expected: INVALID },
-  { name: 'HS256 keyed with the vendor public key as PEM, trimmed', token: () => hmacSigned(vendorPublicKeyPem().trim()), expected: INVALID },
-  { name: 'HS256 keyed with the vendor public key as JWK JSON', token: () => hmacSigned(JSON.stringify(vendorJwk)), expected: INVALID },
+  {
+    name: 'HS256 keyed with the vendor public key as PEM',
+    token: () => hmacSigned(vendorPublicKeyPem()),
+    expected: INVALID,
+  },
+  {
+    name: 'HS256 keyed with the vendor public key as PEM, trimmed',
+    token: () => hmacSigned(vendorPublicKeyPem().trim()),
+    expected: INVALID,
+  },
+  {
+    name: 'HS256 keyed with the vendor public key as JWK JSON',
+    token: () => hmacSigned(JSON.stringify(vendorJwk)),
+    expected: INVALID,
+  },
   {
     name: 'ES384 from an attacker P-384 key',
     token: async () => signed({}, { alg: 'ES384' }, (await generateKeyPair('ES384')).privateKey),
@@ -197,7 +231,11 @@ const rows: Row[] = [
   },
 
   // §3.10: the token never chooses, carries or locates the key that verifies it.
-  { name: 'ES256 from an attacker key with the vendor kid', token: () => signed({}, {}, attackerKeys.privateKey), expected: INVALID },
+  {
+    name: 'ES256 from an attacker key with the vendor kid',
+    token: () => signed({}, {}, attackerKeys.privateKey),
+    expected: INVALID,
+  },
   {
     name: "the attacker's key embedded in a jwk header",
     token: () => signed({}, { kid: attackerKid, jwk: attackerJwk }, attackerKeys.privateKey),
@@ -232,12 +270,19 @@ const rows: Row[] = [
   // §3.11: explicit typing.
   { name: 'typ at+jwt', token: () => signed({}, { typ: 'at+jwt' }), expected: INVALID },
   { name: 'no typ', token: () => signed({}, { typ: undefined }), expected: INVALID },
-  { name: 'typ application/jwt (the same media type, RFC 7515 §4.1.9)', token: () => signed({}, { typ: 'application/jwt' }), expected: 'accepted' },
+  {
+    name: 'typ application/jwt (the same media type, RFC 7515 §4.1.9)',
+    token: () => signed({}, { typ: 'application/jwt' }),
+    expected: 'accepted',
+  },
 
   // RFC 7515 §4.1.11: a critical extension the verifier does not understand.
   {
     name: 'an unknown crit header',
-    token: () => signed({}, { crit: ['x-vendor-ext'], 'x-vendor-ext': true }, vendorKeys.privateKey, { crit: { 'x-vendor-ext': true } }),
+    token: () =>
+      signed({}, { crit: ['x-vendor-ext'], 'x-vendor-ext': true }, vendorKeys.privateKey, {
+        crit: { 'x-vendor-ext': true },
+      }),
     expected: INVALID,
   },
   {
@@ -256,23 +301,51 @@ const rows: Row[] = [
   { name: 'exp as a string', token: () => signed({ exp: String(NOW_S + 900) }), expected: INVALID },
 
   // Time, with a small fixed tolerance.
-  { name: 'expired beyond the clock tolerance', token: () => signed({ exp: NOW_S - CLOCK_TOLERANCE_SECONDS }), expected: EXPIRED },
+  {
+    name: 'expired beyond the clock tolerance',
+    token: () => signed({ exp: NOW_S - CLOCK_TOLERANCE_SECONDS }),
+    expected: EXPIRED,
+  },
   { name: 'expired an hour ago', token: () => signed({ iat: NOW_S - 4500, exp: NOW_S - 3600 }), expected: EXPIRED },
-  { name: 'expired within the clock tolerance', token: () => signed({ exp: NOW_S - CLOCK_TOLERANCE_SECONDS + 1 }), expected: 'accepted' },
-  { name: 'nbf beyond the clock tolerance', token: () => signed({ nbf: NOW_S + CLOCK_TOLERANCE_SECONDS + 1 }), expected: INVALID },
-  { name: 'nbf within the clock tolerance', token: () => signed({ nbf: NOW_S + CLOCK_TOLERANCE_SECONDS }), expected: 'accepted' },
+  {
+    name: 'expired within the clock tolerance',
+    token: () => signed({ exp: NOW_S - CLOCK_TOLERANCE_SECONDS + 1 }),
+    expected: 'accepted',
+  },
+  {
+    name: 'nbf beyond the clock tolerance',
+    token: () => signed({ nbf: NOW_S + CLOCK_TOLERANCE_SECONDS + 1 }),
+    expected: INVALID,
+  },
+  {
+    name: 'nbf within the clock tolerance',
+    token: () => signed({ nbf: NOW_S + CLOCK_TOLERANCE_SECONDS }),
+    expected: 'accepted',
+  },
   {
     name: 'iat far in the future',
     token: () => signed({ iat: NOW_S + MAX_ISSUED_AHEAD_SECONDS + 1, exp: NOW_S + MAX_ISSUED_AHEAD_SECONDS + 900 }),
     expected: INVALID,
   },
-  { name: 'iat a year in the future', token: () => signed({ iat: NOW_S + 31_536_000, exp: NOW_S + 31_537_000 }), expected: INVALID },
-  { name: 'iat a minute ahead (an issuer clock running fast)', token: () => signed({ iat: NOW_S + 60 }), expected: 'accepted' },
+  {
+    name: 'iat a year in the future',
+    token: () => signed({ iat: NOW_S + 31_536_000, exp: NOW_S + 31_537_000 }),
+    expected: INVALID,
+  },
+  {
+    name: 'iat a minute ahead (an issuer clock running fast)',
+    token: () => signed({ iat: NOW_S + 60 }),
+    expected: 'accepted',
+  },
 
   // §3.8, §3.9: whose token it is and for whom.
   { name: 'a wrong aud', token: () => signed({ aud: 'another-audience' }), expected: INVALID },
   { name: 'no aud', token: () => signed({ aud: undefined }), expected: INVALID },
-  { name: 'aud as a list holding ours', token: () => signed({ aud: ['other', 'secure-widget-demo'] }), expected: 'accepted' },
+  {
+    name: 'aud as a list holding ours',
+    token: () => signed({ aud: ['other', 'secure-widget-demo'] }),
+    expected: 'accepted',
+  },
   { name: 'a wrong iss', token: () => signed({ iss: 'https://attacker.example' }), expected: INVALID },
   { name: 'no iss', token: () => signed({ iss: undefined }), expected: INVALID },
 
@@ -293,8 +366,16 @@ const rows: Row[] = [
     },
     expected: INVALID,
   },
-  { name: 'a signed payload that is not an object', token: () => signedByHand(header(), segment([])), expected: INVALID },
-  { name: 'a signed payload that is not JSON', token: () => signedByHand(header(), segment('not json')), expected: INVALID },
+  {
+    name: 'a signed payload that is not an object',
+    token: () => signedByHand(header(), segment([])),
+    expected: INVALID,
+  },
+  {
+    name: 'a signed payload that is not JSON',
+    token: () => signedByHand(header(), segment('not json')),
+    expected: INVALID,
+  },
   {
     name: `a token over ${MAX_EMBED_TOKEN_LENGTH} characters, validly signed`,
     token: async () => {
@@ -318,7 +399,11 @@ const rows: Row[] = [
   { name: 'four segments', token: () => `${segment(header())}.${segment(claims())}.AAAA.AAAA`, expected: INVALID },
   { name: 'empty segments', token: () => '..', expected: INVALID },
   { name: 'a header that is not JSON', token: () => `${segment('{alg')}.${segment(claims())}.AAAA`, expected: INVALID },
-  { name: 'a signature that is not base64url', token: async () => `${(await signed()).slice(0, -4)}+/+/`, expected: INVALID },
+  {
+    name: 'a signature that is not base64url',
+    token: async () => `${(await signed()).slice(0, -4)}+/+/`,
+    expected: INVALID,
+  },
 ];
 
 describe('the data API verifies embed tokens as RFC 8725 asks', () => {
@@ -493,12 +578,18 @@ describe('the access-key check answers 400 or 401, never 500', () => {
   });
 
   it('answers 401 to a huge id with the right key', async () => {
-    await assertInvalidCredentials(await exchange(JSON.stringify({ accessId: 'i'.repeat(3000), accessKey: ACCESS_KEY })), ACCESS_KEY);
+    await assertInvalidCredentials(
+      await exchange(JSON.stringify({ accessId: 'i'.repeat(3000), accessKey: ACCESS_KEY })),
+      ACCESS_KEY,
+    );
   });
 
   it('answers 400 bad_request to a key or id that is not a string', async () => {
     for (const value of [0, 1234, null, true, [], [ACCESS_KEY], {}, { toString: ACCESS_KEY }]) {
-      for (const body of [{ accessId: ACCESS_ID, accessKey: value }, { accessId: value, accessKey: ACCESS_KEY }]) {
+      for (const body of [
+        { accessId: ACCESS_ID, accessKey: value },
+        { accessId: value, accessKey: ACCESS_KEY },
+      ]) {
         const response = await exchange(JSON.stringify(body));
         assert.equal(response.status, 400, JSON.stringify(body));
         assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'bad_request');
@@ -508,7 +599,10 @@ describe('the access-key check answers 400 or 401, never 500', () => {
 
   it('answers 400 to a body that is not UTF-8', async () => {
     const response = await vendor.handle(
-      new Request(`${ORIGIN}/vendor/api/widget-access-keys/token`, { method: 'POST', body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]) }),
+      new Request(`${ORIGIN}/vendor/api/widget-access-keys/token`, {
+        method: 'POST',
+        body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]),
+      }),
     );
     assert.equal(response?.status, 400);
   });
@@ -518,14 +612,23 @@ describe('the access-key check answers 400 or 401, never 500', () => {
     const unicode = await createReferenceVendor({ accessId: ACCESS_ID, accessKey, now: () => NOW });
     assert.equal((await exchange(JSON.stringify({ accessId: ACCESS_ID, accessKey }), unicode)).status, 200);
     // é decomposed (NFD) looks the same and is another key.
-    await assertInvalidCredentials(await exchange(JSON.stringify({ accessId: ACCESS_ID, accessKey: accessKey.normalize('NFD') }), unicode), '');
+    await assertInvalidCredentials(
+      await exchange(JSON.stringify({ accessId: ACCESS_ID, accessKey: accessKey.normalize('NFD') }), unicode),
+      '',
+    );
     // A lone surrogate would become U+FFFD on the way to UTF-8: compared as UTF-16, it stays a different key.
-    await assertInvalidCredentials(await exchange(`{"accessId":"${ACCESS_ID}","accessKey":"clé-🔑-\\ud800"}`, unicode), '');
+    await assertInvalidCredentials(
+      await exchange(`{"accessId":"${ACCESS_ID}","accessKey":"clé-🔑-\\ud800"}`, unicode),
+      '',
+    );
   });
 
   it(`answers 413 payload_too_large to a body over ${MAX_BODY_BYTES} bytes, counting bytes, not characters`, async () => {
     const prefix = JSON.stringify({ accessId: ACCESS_ID, accessKey: '' });
-    const oneByteOver = JSON.stringify({ accessId: ACCESS_ID, accessKey: 'k'.repeat(MAX_BODY_BYTES - prefix.length + 1) });
+    const oneByteOver = JSON.stringify({
+      accessId: ACCESS_ID,
+      accessKey: 'k'.repeat(MAX_BODY_BYTES - prefix.length + 1),
+    });
     const multibyte = JSON.stringify({ accessId: ACCESS_ID, accessKey: '€'.repeat(1500) });
     assert.ok(multibyte.length < MAX_BODY_BYTES && Buffer.byteLength(multibyte) > MAX_BODY_BYTES);
     for (const body of [oneByteOver, multibyte]) {

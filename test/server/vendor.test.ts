@@ -43,7 +43,10 @@ async function publishedJwks(): Promise<JSONWebKeySet> {
 }
 
 function widgetData(authorization?: string): Promise<Response> {
-  return handle('/vendor/api/widget-data', authorization === undefined ? {} : { headers: { Authorization: authorization } });
+  return handle(
+    '/vendor/api/widget-data',
+    authorization === undefined ? {} : { headers: { Authorization: authorization } },
+  );
 }
 
 /** The JSON the server wrote into frame.html for its script to read. */
@@ -111,7 +114,9 @@ describe('token API exchanges access credentials for an embed token', () => {
     assert.equal(response.status, 401);
     assertJsonNoStore(response);
     const text = await response.text();
-    assert.deepEqual(JSON.parse(text), { error: { code: 'invalid_credentials', message: 'Invalid access credentials' } });
+    assert.deepEqual(JSON.parse(text), {
+      error: { code: 'invalid_credentials', message: 'Invalid access credentials' },
+    });
     assert.ok(!text.includes(wrongKey));
     assert.ok(!text.includes(ACCESS_ID));
   });
@@ -119,7 +124,9 @@ describe('token API exchanges access credentials for an embed token', () => {
   it('rejects a wrong id with the same 401', async () => {
     const response = await requestToken({ accessId: 'someone-else', accessKey: ACCESS_KEY });
     assert.equal(response.status, 401);
-    assert.deepEqual(await response.json(), { error: { code: 'invalid_credentials', message: 'Invalid access credentials' } });
+    assert.deepEqual(await response.json(), {
+      error: { code: 'invalid_credentials', message: 'Invalid access credentials' },
+    });
   });
 
   it('answers a wrong-length key with 401, not 500', async () => {
@@ -130,7 +137,13 @@ describe('token API exchanges access credentials for an embed token', () => {
   });
 
   it('answers 400 bad_request to missing fields and malformed JSON, without quoting the body', async () => {
-    const bodies = [{ accessId: ACCESS_ID }, { accessKey: ACCESS_KEY }, { accessId: 1, accessKey: ACCESS_KEY }, [], null];
+    const bodies = [
+      { accessId: ACCESS_ID },
+      { accessKey: ACCESS_KEY },
+      { accessId: 1, accessKey: ACCESS_KEY },
+      [],
+      null,
+    ];
     for (const body of bodies) {
       const response = await requestToken(body);
       assert.equal(response.status, 400, JSON.stringify(body));
@@ -234,14 +247,20 @@ describe('frame.html serves the iframe page', () => {
   it('lets only the host page on the request port frame it, by default', async () => {
     const response = await handle('/vendor/frame.html');
     const policy = response.headers.get('Content-Security-Policy') ?? '';
-    const frameAncestors = policy.split(';').map((directive) => directive.trim()).find((d) => d.startsWith('frame-ancestors '));
+    const frameAncestors = policy
+      .split(';')
+      .map((directive) => directive.trim())
+      .find((d) => d.startsWith('frame-ancestors '));
     assert.equal(frameAncestors, 'frame-ancestors http://localhost:1234');
     assert.deepEqual(inlinedConfig(await response.text()), { allowedOrigins: ['http://localhost:1234'] });
   });
 
   it('follows the port of each request', async () => {
     const response = await vendor.handle(new Request('http://127.0.0.1:5678/vendor/frame.html'));
-    assert.match(response?.headers.get('Content-Security-Policy') ?? '', /frame-ancestors http:\/\/localhost:5678(;|$)/);
+    assert.match(
+      response?.headers.get('Content-Security-Policy') ?? '',
+      /frame-ancestors http:\/\/localhost:5678(;|$)/,
+    );
     assert.deepEqual(inlinedConfig(await response!.text()), { allowedOrigins: ['http://localhost:5678'] });
   });
 
@@ -427,14 +446,42 @@ describe('options are checked up front', () => {
     ['non-function now', { ...valid, now: 5 }, /now must be a function/],
     ['no options', undefined, /options must be an object/],
     ['empty allowedHostOrigins', { ...valid, allowedHostOrigins: [] }, /allowedHostOrigins must be a non-empty array/],
-    ['a string for allowedHostOrigins', { ...valid, allowedHostOrigins: 'https://shop.example' }, /allowedHostOrigins must be a non-empty array/],
+    [
+      'a string for allowedHostOrigins',
+      { ...valid, allowedHostOrigins: 'https://shop.example' },
+      /allowedHostOrigins must be a non-empty array/,
+    ],
     ['"*" in allowedHostOrigins', { ...valid, allowedHostOrigins: ['*'] }, /allowedHostOrigins\[0\] must be an origin/],
-    ['"null" in allowedHostOrigins', { ...valid, allowedHostOrigins: ['https://a.example', 'null'] }, /allowedHostOrigins\[1\] must be an origin/],
-    ['a path in allowedHostOrigins', { ...valid, allowedHostOrigins: ['https://shop.example/'] }, /allowedHostOrigins\[0\] must be an origin/],
-    ['an upper-case host in allowedHostOrigins', { ...valid, allowedHostOrigins: ['https://Shop.example'] }, /allowedHostOrigins\[0\] must be an origin/],
-    ['a default port in allowedHostOrigins', { ...valid, allowedHostOrigins: ['https://shop.example:443'] }, /allowedHostOrigins\[0\] must be an origin/],
-    ['a non-web scheme in allowedHostOrigins', { ...valid, allowedHostOrigins: ['ftp://shop.example'] }, /allowedHostOrigins\[0\] must be an origin/],
-    ['a number in allowedHostOrigins', { ...valid, allowedHostOrigins: [443] }, /allowedHostOrigins\[0\] must be an origin/],
+    [
+      '"null" in allowedHostOrigins',
+      { ...valid, allowedHostOrigins: ['https://a.example', 'null'] },
+      /allowedHostOrigins\[1\] must be an origin/,
+    ],
+    [
+      'a path in allowedHostOrigins',
+      { ...valid, allowedHostOrigins: ['https://shop.example/'] },
+      /allowedHostOrigins\[0\] must be an origin/,
+    ],
+    [
+      'an upper-case host in allowedHostOrigins',
+      { ...valid, allowedHostOrigins: ['https://Shop.example'] },
+      /allowedHostOrigins\[0\] must be an origin/,
+    ],
+    [
+      'a default port in allowedHostOrigins',
+      { ...valid, allowedHostOrigins: ['https://shop.example:443'] },
+      /allowedHostOrigins\[0\] must be an origin/,
+    ],
+    [
+      'a non-web scheme in allowedHostOrigins',
+      { ...valid, allowedHostOrigins: ['ftp://shop.example'] },
+      /allowedHostOrigins\[0\] must be an origin/,
+    ],
+    [
+      'a number in allowedHostOrigins',
+      { ...valid, allowedHostOrigins: [443] },
+      /allowedHostOrigins\[0\] must be an origin/,
+    ],
   ];
   for (const [name, options, message] of cases) {
     it(`rejects ${name} with a TypeError`, async () => {

@@ -255,7 +255,9 @@ export function packTarball(): Promise<string> {
     const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { exports: unknown };
     const missing = [...new Set(exportTargets(manifest.exports))].filter((target) => !files.has(target));
     if (missing.length > 0) {
-      throw new Error(`the packed library lacks ${missing.join(', ')}: run \`npm run build\` (and let it finish) first`);
+      throw new Error(
+        `the packed library lacks ${missing.join(', ')}: run \`npm run build\` (and let it finish) first`,
+      );
     }
     return path.join(folder, packed!.filename);
   })();
@@ -332,7 +334,10 @@ export async function installApp(example: string, options: { node?: string } = {
     async start(command, args, { env, path: readyPath = '/', timeoutMs = 120_000 } = {}) {
       const port = await freePort();
       const withPort = args.map((arg) => arg.replaceAll('{port}', String(port)));
-      const envWithPort = Object.entries(env ?? {}).map(([name, value]) => [name, value?.replaceAll('{port}', `${port}`)]);
+      const envWithPort = Object.entries(env ?? {}).map(([name, value]) => [
+        name,
+        value?.replaceAll('{port}', `${port}`),
+      ]);
       const spawned = spawnIn(
         dir,
         command,
@@ -387,7 +392,15 @@ export async function installApp(example: string, options: { node?: string } = {
 
   try {
     await app.run('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error']);
-    await app.run('npm', ['install', '--no-save', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', library]);
+    await app.run('npm', [
+      'install',
+      '--no-save',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      library,
+    ]);
   } catch (error) {
     app.remove();
     throw error;
@@ -405,7 +418,12 @@ export interface LaunchedBrowser {
 
 export async function launchBrowser(): Promise<LaunchedBrowser> {
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'secure-widget-chromium-'));
-  const browser = await puppeteer.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs, userDataDir });
+  const browser = await puppeteer.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: chromiumArgs,
+    userDataDir,
+  });
   return {
     browser,
     async close() {
@@ -474,7 +492,9 @@ export async function openPage(browser: Browser, url: string): Promise<Visit> {
   const errors: string[] = [];
   const requests: string[] = [];
   page.on('console', (message) => consoleEntries.push({ type: message.type(), text: message.text() }));
-  page.on('pageerror', (error) => errors.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error)));
+  page.on('pageerror', (error) =>
+    errors.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
+  );
   const failures: string[] = [];
   page.on('request', (request) => requests.push(request.url()));
   page.on('response', (response) => {
@@ -492,7 +512,13 @@ export async function openPage(browser: Browser, url: string): Promise<Visit> {
         (event) => {
           const detail = ((event as CustomEvent).detail ?? {}) as { source?: string; code?: string };
           const target = event.composedPath()[0] as Element | undefined;
-          events.push({ type, id: target?.id ?? '', source: detail.source, code: detail.code, time: performance.now() });
+          events.push({
+            type,
+            id: target?.id ?? '',
+            source: detail.source,
+            code: detail.code,
+            time: performance.now(),
+          });
         },
         { capture: true },
       );
@@ -516,7 +542,8 @@ export async function openPage(browser: Browser, url: string): Promise<Visit> {
       // cares about one asserts on `failures`.
       ...failures.filter((failure) => !failure.startsWith('net::ERR_ABORTED ')).map((failure) => `request: ${failure}`),
     ],
-    events: () => page.evaluate(() => [...(window as unknown as { secureWidgetEvents: RecordedEvent[] }).secureWidgetEvents]),
+    events: () =>
+      page.evaluate(() => [...(window as unknown as { secureWidgetEvents: RecordedEvent[] }).secureWidgetEvents]),
     timings: (pathname) =>
       page.evaluate(
         (wanted) =>

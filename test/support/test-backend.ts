@@ -106,7 +106,10 @@ export async function createTestBackend() {
         res.writeHead(200, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end(`${await mint()}\n`);
         return;
       case 'opaque':
-        return json(200, { token: `opaque-${current.calls}-${Math.random().toString(36).slice(2)}`, expiresIn: config.ttlSeconds ?? 60 });
+        return json(200, {
+          token: `opaque-${current.calls}-${Math.random().toString(36).slice(2)}`,
+          expiresIn: config.ttlSeconds ?? 60,
+        });
       case 'opaque-bare':
         return json(200, { token: `opaque-${current.calls}-${Math.random().toString(36).slice(2)}` });
       case 'status':
@@ -199,7 +202,13 @@ export async function createTestBackend() {
   /** Called with each URL as its request arrives, until they return true. */
   let watchers: ((url: string) => boolean)[] = [];
   const nextTokenRequest = () =>
-    new Promise<void>((resolve) => watchers.push((url) => EXAMPLE_TOKEN_ENDPOINTS.includes(url) && (resolve(), true)));
+    new Promise<void>((resolve) =>
+      watchers.push((url) => {
+        if (!EXAMPLE_TOKEN_ENDPOINTS.includes(url)) return false;
+        resolve();
+        return true;
+      }),
+    );
 
   return (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
     requested.push(req.url ?? '');
@@ -441,7 +450,10 @@ function exampleFile(path: string): ExampleFile | null {
   const from = (relative: string) => new URL(`../../${relative}`, import.meta.url);
   const html = 'text/html' as const;
   const script = 'text/javascript' as const;
-  const built = (relative: string) => ({ file: from(`test/frameworks/dist/examples/${relative}`), builtBy: 'npm run build:test-pages' });
+  const built = (relative: string) => ({
+    file: from(`test/frameworks/dist/examples/${relative}`),
+    builtBy: 'npm run build:test-pages',
+  });
   switch (path) {
     case '/test-pages/examples/plain-html/':
       return { file: from('demo/examples/plain-html/index.html'), type: html };
@@ -471,7 +483,10 @@ function answerExample(
 ): void {
   readFile(example.file, 'utf8').then(
     (text) => {
-      const page = (example.wrap ?? String)(text).replaceAll('//127.0.0.1:5173/', `//127.0.0.1:${req.socket.localPort}/`);
+      const page = (example.wrap ?? String)(text).replaceAll(
+        '//127.0.0.1:5173/',
+        `//127.0.0.1:${req.socket.localPort}/`,
+      );
       res.writeHead(200, { 'Content-Type': `${example.type}; charset=utf-8`, 'Cache-Control': 'no-store' });
       // ?split=1: the page arrives in two pieces, cut before the vendor element, so that the parser stops there with
       // the element upgraded and its vendor element not there yet, as a slow network or a large page makes it. The
@@ -488,7 +503,9 @@ function answerExample(
     },
     () => {
       const hint = example.builtBy ? `: run \`${example.builtBy}\` first` : '';
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`missing ${example.file.pathname}${hint}\n`);
+      res
+        .writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' })
+        .end(`missing ${example.file.pathname}${hint}\n`);
     },
   );
 }

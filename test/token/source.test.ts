@@ -23,7 +23,10 @@ const OPAQUE = 'a1b2c3d4e5f6';
 /** A 15-minute token, issued `age` ms before SERVER_NOW. Unsigned: the browser only decodes. */
 function jwt(age = 0): string {
   const iat = (SERVER_NOW - age) / 1000;
-  return new UnsecuredJWT({ sub: 'u1' }).setIssuedAt(iat).setExpirationTime(iat + 900).encode();
+  return new UnsecuredJWT({ sub: 'u1' })
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 900)
+    .encode();
 }
 
 const httpDate = (ms: number) => new Date(ms).toUTCString();
@@ -266,9 +269,7 @@ describe('source: HTTP failures', () => {
   it('measures an HTTP-date Retry-After against the Date header, not the client clock', async () => {
     clock.restore();
     setClock(-2 * HOUR);
-    fetchStub.resolves(
-      json({}, { Date: httpDate(SERVER_NOW), 'Retry-After': httpDate(SERVER_NOW + 90_000) }, 503),
-    );
+    fetchStub.resolves(json({}, { Date: httpDate(SERVER_NOW), 'Retry-After': httpDate(SERVER_NOW + 90_000) }, 503));
     expect((await loadError(load())).retryAfter).to.equal(90_000);
   });
 
@@ -441,7 +442,7 @@ describe('source: bodies that are not a token', () => {
     expect(sent).to.be.below(64 * 1024);
   });
 
-  it('a chunked body within the cap is read whole, by the browser\'s own reader', async () => {
+  it("a chunked body within the cap is read whole, by the browser's own reader", async () => {
     const token = 'opaque-token-in-two-chunks';
     const json = new TextEncoder().encode(JSON.stringify({ embedToken: token, expiresIn: 600 }));
     const halves = [json.slice(0, 10), json.slice(10)];
@@ -495,7 +496,9 @@ describe('source: customLoader (fetchToken)', () => {
   it('validates the token like an endpoint token', async () => {
     const error = await loadError(customLoader(async () => 'not a token')(new AbortController().signal));
     expect(error.code).to.equal('token-malformed');
-    const expired = await loadError(customLoader(async () => ({ token: OPAQUE, expiresIn: 0.01 }))(AbortSignal.abort()));
+    const expired = await loadError(
+      customLoader(async () => ({ token: OPAQUE, expiresIn: 0.01 }))(AbortSignal.abort()),
+    );
     expect(expired.code).to.equal('token-expired');
   });
 

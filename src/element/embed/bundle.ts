@@ -35,7 +35,7 @@ function scriptUrl(url: URL): string {
     // The page's CSP lists which policies may exist: a configuration to fix, not a load that failed.
     throw new SecureWidgetError(
       'config-invalid',
-      'The page\'s CSP does not allow the Trusted Types policy: add trusted-types secure-widget.',
+      "The page's CSP does not allow the Trusted Types policy: add trusted-types secure-widget.",
       { cause },
     );
   }

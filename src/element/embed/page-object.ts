@@ -22,8 +22,8 @@ function isScriptMade(value: unknown): boolean {
   if (Symbol.toStringTag in value) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
   if (prototype === null || prototype === Object.prototype) return true;
-  const constructor = (prototype as { constructor?: unknown }).constructor;
-  if (typeof constructor !== 'function') return false;
+  const maker = (prototype as { constructor?: unknown }).constructor;
+  if (typeof maker !== 'function') return false;
   // What the platform defines prints as `function Location() { [native code] }`; a script's class prints its source.
-  return !/\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(constructor));
+  return !/\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(maker));
 }

@@ -66,8 +66,7 @@ export function hookTarget(hook: () => ApplyToken | null | undefined, fallback: 
  */
 export function configObject(vendor: Element, attribute: string, key: string): Record<string, unknown> {
   const name = vendor.getAttribute(attribute)?.trim() ?? '';
-  const invalid = (why: string) =>
-    new SecureWidgetError('config-invalid', `The vendor element's ${attribute} ${why}`);
+  const invalid = (why: string) => new SecureWidgetError('config-invalid', `The vendor element's ${attribute} ${why}`);
   if (!/^[A-Za-z_$][\w$]{0,63}$/.test(name)) throw invalid('attribute must name a global config object.');
   let object = pageObject(name);
   if (!object) {

@@ -66,7 +66,9 @@ export async function reloadThroughGlobal(
     await current.done.catch(() => {});
   }
   const covers = tokenClock;
-  const done = Promise.resolve().then(() => global.reload()).then(() => undefined);
+  const done = Promise.resolve()
+    .then(() => global.reload())
+    .then(() => undefined);
   running.set(name, { done, covers });
   try {
     await done;

@@ -1,12 +1,5 @@
-import { decodeJwt } from 'jose';
-import {
-  claimsFault,
-  expiresAtHint,
-  isCompactJws,
-  positiveNumber,
-  tokenFault,
-  type TokenFault,
-} from '../../protocol/token-rules.js';
+import { type ReadToken, readToken } from '../../protocol/token-read.js';
+import { expiresAtHint, positiveNumber } from '../../protocol/token-rules.js';
 import { SecureWidgetError } from '../errors.js';
 import { MIN_TOKEN_LIFE } from '../../protocol/limits.js';
 
@@ -34,42 +27,20 @@ export interface Arrival {
   serverTime: number | null;
 }
 
-
 /**
- * A fault of the shared token rules (protocol/token-rules.ts) as the element's error: `token-missing` for no token,
- * `token-malformed` naming the rule for the rest (docs/element.md's error table says what each means).
+ * A token read by the shared rules (protocol/token-rules.ts), or the element's error for the rule it broke:
+ * `token-missing` for no token, `token-malformed` naming the rule for the rest (docs/element.md's error table).
  */
-function refuse(fault: TokenFault | null): void {
-  if (fault === 'missing') throw new SecureWidgetError('token-missing', 'The token endpoint answered without a token.');
-  if (fault) throw new SecureWidgetError('token-malformed', `The token is malformed (${fault}).`);
-}
-
-interface Claims {
-  exp: number | null;
-  iat: number | null;
-}
-
-/** Checks the shape of a token and reads its `exp`/`iat` without trusting them (they only drive scheduling). */
-function readClaims(value: unknown): { token: string; claims: Claims | null } {
-  refuse(tokenFault(value));
-  const token = (value as string).trim();
-  if (!isCompactJws(token)) return { token, claims: null };
-  let payload: Record<string, unknown>;
-  try {
-    payload = decodeJwt(token);
-  } catch (cause) {
-    throw new SecureWidgetError('token-malformed', 'The token looks like a JWT but does not decode.', { cause });
-  }
-  refuse(claimsFault(payload));
-  const { exp = null, iat = null } = payload as { exp?: number; iat?: number };
-  return { token, claims: { exp, iat } };
+function readClaims(value: unknown): ReadToken {
+  const read = readToken(value);
+  if ('token' in read) return read;
+  if (read.fault === 'missing')
+    throw new SecureWidgetError('token-missing', 'The token endpoint answered without a token.');
+  throw new SecureWidgetError('token-malformed', `The token is malformed (${read.fault}).`, { cause: read.cause });
 }
 
 function expired(): SecureWidgetError {
-  return new SecureWidgetError(
-    'token-expired',
-    `The token has expired, or expires within ${MIN_TOKEN_LIFE / 1000} s.`,
-  );
+  return new SecureWidgetError('token-expired', `The token has expired, or expires within ${MIN_TOKEN_LIFE / 1000} s.`);
 }
 
 /**
@@ -79,10 +50,10 @@ function expired(): SecureWidgetError {
  */
 export function grantFromResponse(token: unknown, hints: ExpiryHints, arrival: Arrival): TokenGrant {
   const { token: value, claims } = readClaims(token);
-  const serverNow = arrival.serverTime ?? (claims?.iat != null ? claims.iat * 1000 : arrival.receivedAt);
+  const serverNow = arrival.serverTime ?? (claims.iat != null ? claims.iat * 1000 : arrival.receivedAt);
 
   const remaining: number[] = [];
-  if (claims?.exp != null) remaining.push(claims.exp * 1000 - serverNow);
+  if (claims.exp != null) remaining.push(claims.exp * 1000 - serverNow);
   const expiresIn = positiveNumber(hints.expiresIn);
   if (expiresIn !== null) remaining.push(expiresIn * 1000);
   const hinted = expiresAtHint(hints.expiresAt);
@@ -91,7 +62,7 @@ export function grantFromResponse(token: unknown, hints: ExpiryHints, arrival: A
   if (remaining.length === 0) return { token: value, expiresAt: null, lifetime: null };
   const life = Math.min(...remaining);
   if (life < MIN_TOKEN_LIFE) throw expired();
-  const lifetime = claims?.exp != null && claims.iat != null ? (claims.exp - claims.iat) * 1000 : life;
+  const lifetime = claims.exp != null && claims.iat != null ? (claims.exp - claims.iat) * 1000 : life;
   return { token: value, expiresAt: arrival.receivedAt + life, lifetime };
 }
 
@@ -102,7 +73,7 @@ export function grantFromResponse(token: unknown, hints: ExpiryHints, arrival: A
  */
 export function grantFromMarkup(token: string, now: number): TokenGrant {
   const { token: value, claims } = readClaims(token);
-  if (claims?.exp == null) return { token: value, expiresAt: null, lifetime: null };
+  if (claims.exp == null) return { token: value, expiresAt: null, lifetime: null };
   const byLocalClock = claims.exp * 1000;
   const lifetime = claims.iat != null ? (claims.exp - claims.iat) * 1000 : null;
   const expiresAt = lifetime !== null ? Math.min(byLocalClock, now + lifetime) : byLocalClock;

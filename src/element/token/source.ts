@@ -130,10 +130,7 @@ function fetchFailure(cause: unknown, outer: AbortSignal, timedOut: boolean, wha
 function refuseForeignRedirect(response: Response, endpoint: string): void {
   if (!response.redirected || new URL(response.url).origin === new URL(endpoint).origin) return;
   void response.body?.cancel().catch(() => {});
-  throw new SecureWidgetError(
-    'url-rejected',
-    'The token endpoint redirected to another origin.',
-  );
+  throw new SecureWidgetError('url-rejected', 'The token endpoint redirected to another origin.');
 }
 
 function httpFailure(response: Response, serverTime: number | null): SecureWidgetError {
@@ -186,7 +183,7 @@ async function readLimited(response: Response, stop: () => void): Promise<string
 }
 
 function tooLarge(): SecureWidgetError {
-  return new SecureWidgetError('token-malformed', 'The token endpoint\'s answer is too large for a token.');
+  return new SecureWidgetError('token-malformed', "The token endpoint's answer is too large for a token.");
 }
 
 type Json = Record<string, unknown>;

@@ -33,7 +33,10 @@ function within<T>(work: () => T | Promise<T>, ms: number, late?: (value: T) => 
     timer.unref?.();
   });
   // What settles after the deadline is nobody's answer; a late claim still has to be let go (`late`).
-  call.then((value) => timedOut && late?.(value), () => {});
+  call.then(
+    (value) => timedOut && late?.(value),
+    () => {},
+  );
   return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
 }
 
@@ -61,9 +64,7 @@ export function boundedStore(store: SharedTokenStore, ms = store.timeoutMs ?? ST
             (release) => {
               if (typeof release === 'function') release().catch(() => {});
             },
-          ).then((release) =>
-            typeof release === 'function' ? () => within(() => release(), ms) : release,
-          ),
+          ).then((release) => (typeof release === 'function' ? () => within(() => release(), ms) : release)),
       },
     }),
   };

@@ -56,7 +56,8 @@ export function createCommands(client: RedisStoreClient, timeout: number): Comma
   const send = (args: readonly string[], { duringPause = false, lateAnswer }: SendOptions = {}): Promise<unknown> => {
     // Both fail at once rather than after the timeout: a client that is reconnecting, and a Redis that just timed out.
     if (client.isReady === false) return Promise.reject(new Error('The Redis client is not connected.'));
-    if (!duringPause && performance.now() < quietUntil) return Promise.reject(new Error('Redis timed out a moment ago.'));
+    if (!duringPause && performance.now() < quietUntil)
+      return Promise.reject(new Error('Redis timed out a moment ago.'));
     const controller = new AbortController();
     let answer: Promise<unknown>;
     try {

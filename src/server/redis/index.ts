@@ -90,6 +90,7 @@ export function redisStore(options: RedisStoreOptions): SharedTokenStore {
     throw new TypeError('redisStore: options.client must be a node-redis client (createClient() from "redis")');
   }
   const prefix = options.prefix ?? DEFAULT_PREFIX;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (typeof prefix !== 'string' || prefix.length > 100 || /[\s\u0000-\u001f]/.test(prefix)) {
     throw new TypeError('redisStore: options.prefix must be a string of at most 100 characters without whitespace');
   }
@@ -106,7 +107,9 @@ export function redisStore(options: RedisStoreOptions): SharedTokenStore {
   if (typeof client.on === 'function' && (client.listenerCount?.('error') ?? 0) === 0) client.on('error', () => {});
 
   const userHash = (userId: string): string =>
-    (keySecret === undefined ? createHash('sha256') : createHmac('sha256', keySecret)).update(userId).digest('base64url');
+    (keySecret === undefined ? createHash('sha256') : createHmac('sha256', keySecret))
+      .update(userId)
+      .digest('base64url');
   const keyOf = (kind: 'token' | 'rate' | 'lock', userId: string): string => `${prefix}${kind}:${userHash(userId)}`;
 
   const redis = createCommands(client, timeout);
@@ -134,7 +137,8 @@ export function redisStore(options: RedisStoreOptions): SharedTokenStore {
       const args = [String(max), String(windowMs), String(Math.floor(now))];
       const wait = await redis.script(TAKE_SCRIPT, [keyOf('rate', userId)], args);
       if (wait === 0) return { allowed: true };
-      if (typeof wait === 'number' && Number.isSafeInteger(wait) && wait > 0) return { allowed: false, retryAfterMs: wait };
+      if (typeof wait === 'number' && Number.isSafeInteger(wait) && wait > 0)
+        return { allowed: false, retryAfterMs: wait };
       throw new Error('The rate limit script answered something else than a number of milliseconds.');
     },
   };
@@ -177,7 +181,12 @@ function readEntry(value: unknown): CachedToken | undefined {
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
   const { v, token, expiresAt, issuedAt } = parsed as Record<string, unknown>;
-  if (v !== ENTRY_VERSION || typeof token !== 'string' || typeof expiresAt !== 'number' || typeof issuedAt !== 'number') {
+  if (
+    v !== ENTRY_VERSION ||
+    typeof token !== 'string' ||
+    typeof expiresAt !== 'number' ||
+    typeof issuedAt !== 'number'
+  ) {
     return undefined;
   }
   // The handler checks the token and the times once more, as for any store's entry.

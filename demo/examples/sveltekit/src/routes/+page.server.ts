@@ -7,7 +7,9 @@ export const load: PageServerLoad = async ({ request, setHeaders }) => {
   setHeaders({ 'cache-control': 'no-store' });
   // The token endpoint's handler, asked in-process with this visitor's cookies (their session): no HTTP hop.
   const answer = await tokenHandler(
-    new Request(new URL('/api/widget-token', request.url), { headers: { cookie: request.headers.get('cookie') ?? '' } }),
+    new Request(new URL('/api/widget-token', request.url), {
+      headers: { cookie: request.headers.get('cookie') ?? '' },
+    }),
   );
   // No token (the vendor is down, the user is rate limited): the widget fetches its own from the endpoint.
   const embedToken: string | null = answer.ok ? (await answer.json()).embedToken : null;
