@@ -208,6 +208,9 @@ function writeHead(res: ServerResponse, response: Response, headers: (string | s
 
 /** Resolves true when `res` can take more, false when the client went away first. */
 function drained(res: ServerResponse): Promise<boolean> {
+  // A write after the client left also answers false, and 'close' may be past: waiting for it would never end, the
+  // handler's stream never cancelled.
+  if (res.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {
     const settle = (value: boolean): void => {
       res.off('drain', onDrain);
