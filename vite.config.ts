@@ -1,5 +1,6 @@
 import { defineConfig, type Plugin } from 'vite';
 import { demoBackend } from './demo/vite-plugin.js';
+import { renamingPlan } from './scripts/internal-properties.js';
 
 /**
  * Lit's browser build declares `class ReactiveElement extends HTMLElement` at module scope, so the bundles that carry
@@ -23,12 +24,11 @@ function serverSafeReactiveElement(): Plugin {
 }
 
 /**
- * Property names that only our own internal objects carry (the recovery state, its phases, a broker's handle): safe to
- * shorten, since no page, vendor, Lit or jose reads them. Public names (the element's properties, event details,
- * fetchToken's result, the iframe messages) are not here, and must never be.
+ * Property names the bundles shorten: the members of our `@internal` declarations that nothing public shares
+ * (scripts/internal-properties.mjs reads them from the source on every build; test/node/internal-properties.test.ts
+ * proves none is public). A new internal object is shortened by marking its type `@internal`, with no list to keep.
  */
-const INTERNAL_PROPERTIES =
-  /^(phase|fault|claims|grant|loaded|freshRejections|burstAt|followUpAt|tokenFailure|embedFailure|renewable|resume|waited|begun|followUp|effects|broker|unsubscribe|subscriberCount|setLoader|useMarkupToken|useFetchToken|requireSession|offerMarkupToken|restartInputs|setToken|fromTemplate|covers|lifetime|receivedAt|serverTime|hints|onToken|onError|margin|session|view|endpoint|scope|script|kind|promise|announceToken|announceReady|announceReload|announceError|handOver|reloadVendor|askReplacement|askRefresh|wakeSource|settle|configObject)$/;
+const INTERNAL_PROPERTIES = new RegExp(`^(${renamingPlan().renamed.join('|')})$`);
 
 /**
  * `vite build` makes the all-in ES module and the classic script; `vite build --mode element` the element with Lit and

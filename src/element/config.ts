@@ -7,23 +7,23 @@ import { acceptUrl } from './url-policy.js';
 export type WidgetMode = 'bundle' | 'iframe';
 export type TokenScope = 'page' | 'element';
 
-/** The element's attributes as typed values: junk becomes the default, a dangerous value an error. */
+/** @internal The element's attributes as typed values: junk becomes the default, a dangerous value an error. */
 export interface WidgetConfig {
   mode: WidgetMode;
-  endpoint: URL | null;
+  endpointUrl: URL | null;
   credentials: RequestCredentials;
-  scope: TokenScope;
+  sharing: TokenScope;
   /** Widgets with the same key share one token (with `fetchToken`: across functions); null when not set. */
   tokenKey: string | null;
   /** ms */
-  margin: number;
+  marginMs: number;
   /** Bundle mode: the vendor script and element. */
   bundle: VendorSettings;
   src: URL | null;
   frame: FrameConfig;
 }
 
-/** Bundle mode: the vendor's script, where its element takes the token from, and how it says and hears of expiry. */
+/** @internal Bundle mode: the vendor's script, where its element takes the token from, and how it says and hears of expiry. */
 export interface VendorSettings {
   bundleUrl: URL | null;
   script: BundleOptions;
@@ -152,11 +152,11 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
 
   return {
     mode,
-    endpoint,
+    endpointUrl: endpoint,
     credentials: choice(attributes.tokenCredentials, CREDENTIALS, 'same-origin'),
-    scope: choice(attributes.tokenScope, ['page', 'element'], 'page'),
+    sharing: choice(attributes.tokenScope, ['page', 'element'], 'page'),
     tokenKey: attributes.tokenKey?.trim() || null,
-    margin: margin * 1000,
+    marginMs: margin * 1000,
     bundle: {
       bundleUrl,
       script: {

@@ -1,5 +1,6 @@
 import { isLoopbackHost } from '../protocol/url-rule.js';
 import { SecureWidgetError } from './errors.js';
+import { pageState } from './page-state.js';
 
 /**
  * The dev-mode `api-key` (the vendors' "API Key — for dev mode only"): handed to the vendor in place of a token only
@@ -25,8 +26,6 @@ export function isPublishable(key: string): boolean {
   return /^pk_/.test(key);
 }
 
-let warned = false;
-
 /**
  * What to do with `key` on a page at `hostname`: use it, or ignore it because a token source is set (a token always
  * wins). Throws `secret-key` for a secret on any host, `dev-key-remote` for a developer's key off loopback.
@@ -51,7 +50,7 @@ export function judgeDevKey(key: string, hostname: string, hasTokenSource: boole
 }
 
 function warnOnce(message: string): void {
-  if (warned) return;
-  warned = true;
+  if (pageState.devKeyWarned) return;
+  pageState.devKeyWarned = true;
   console.warn(message);
 }

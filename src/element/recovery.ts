@@ -35,12 +35,13 @@ type Settled = 'starting' | 'showing' | 'running';
  *   echoes of the old token); `waited` when a token had to be fetched first; `followUp` when the vendor fired its
  *   expiry event during the reload (maybe about the new token);
  * - `stopped`: a fatal fault; only `refresh()` leaves it.
+ * @internal
  */
 export type RecoveryPhase =
   | { readonly name: 'starting' }
   | { readonly name: 'showing' }
   | { readonly name: 'running' }
-  | { readonly name: 'renewing'; readonly reason: ReloadReason; readonly resume: Settled }
+  | { readonly name: 'renewing'; readonly reason: ReloadReason; readonly resumeTo: Settled }
   | {
       readonly name: 'reloading';
       readonly reason: ReloadReason;
@@ -58,7 +59,7 @@ export interface Loaded {
   readonly expiresAt: number | null;
 }
 
-/** Owned by one session and changed only by `step`. */
+/** @internal Owned by one session and changed only by `step`. */
 export interface RecoveryState {
   phase: RecoveryPhase;
   /** The token in hand: the latest this widget was given. */
@@ -77,6 +78,7 @@ export interface RecoveryState {
   readonly renewable: boolean;
 }
 
+/** @internal */
 export type RecoveryInput =
   /** A token for this widget, from the broker or the markup. */
   | { readonly type: 'token'; readonly grant: TokenGrant; readonly source: TokenSource }
@@ -103,7 +105,7 @@ export type RecoveryInput =
   /** A fatal fault outside the vendor (no token source, a dead server-rendered token). */
   | { readonly type: 'fault'; readonly error: SecureWidgetError };
 
-/** What the machine asks for; the session carries it out (events, the embedding, the token source). */
+/** @internal What the machine asks for; the session carries it out (events, the embedding, the token source). */
 export interface RecoveryEffects {
   announceToken(expiresAt: number | null, source: TokenSource): void;
   announceReady(): void;
@@ -178,7 +180,7 @@ export function step(s: RecoveryState, input: RecoveryInput, now: number, fx: Re
       // refresh() is over; the widget goes on with the token in hand. (A vendor waiting for a token after its expiry
       // event keeps waiting: the source retries a transient failure by itself, a wake or refresh() a fatal one.)
       if (phase.name === 'renewing' && phase.reason === 'manual') {
-        s.phase = { name: phase.resume };
+        s.phase = { name: phase.resumeTo };
         fx.settle(input.error);
       }
       return;
@@ -189,7 +191,7 @@ export function step(s: RecoveryState, input: RecoveryInput, now: number, fx: Re
       if (phase.name === 'stopped') return;
       s.embedFailure = null;
       if (phase.name === 'showing') s.phase = { name: 'running' };
-      if (phase.name === 'renewing' && phase.resume === 'showing') s.phase = { ...phase, resume: 'running' };
+      if (phase.name === 'renewing' && phase.resumeTo === 'showing') s.phase = { ...phase, resumeTo: 'running' };
       fx.announceReady();
       return;
     case 'vendor-expired':
@@ -266,7 +268,7 @@ function onToken(s: RecoveryState, grant: TokenGrant, source: TokenSource, now: 
   s.tokenFailure = null;
   fx.announceToken(grant.expiresAt, source);
   if (phase.name === 'renewing') {
-    if (phase.resume !== 'starting') return reload(s, phase.reason, grant.token, true, fx);
+    if (phase.resumeTo !== 'starting') return reload(s, phase.reason, grant.token, true, fx);
     // Never shown yet: showing it is the load.
     s.phase = { name: 'showing' };
     fx.handOver(grant.token);
@@ -310,7 +312,7 @@ function recover(s: RecoveryState, now: number, fx: RecoveryEffects): void {
   } else if (!s.renewable) {
     stop(s, stopError('token-expired', 'The token expired and there is no token-endpoint to renew it.'), fx);
   } else {
-    s.phase = { name: 'renewing', reason: 'expired', resume: settledPhase(s) };
+    s.phase = { name: 'renewing', reason: 'expired', resumeTo: settledPhase(s) };
     fx.askReplacement(s.loaded?.token ?? null);
   }
 }
@@ -319,7 +321,7 @@ function recover(s: RecoveryState, now: number, fx: RecoveryEffects): void {
 function refresh(s: RecoveryState, fx: RecoveryEffects): void {
   s.freshRejections = 0;
   s.followUpAt = null;
-  s.phase = { name: 'renewing', reason: 'manual', resume: settledPhase(s) };
+  s.phase = { name: 'renewing', reason: 'manual', resumeTo: settledPhase(s) };
   fx.askRefresh();
 }
 
@@ -338,7 +340,7 @@ function reload(s: RecoveryState, reason: ReloadReason, token: string, waited: b
 
 function settledPhase(s: RecoveryState): Settled {
   const { phase } = s;
-  if (phase.name === 'renewing') return phase.resume;
+  if (phase.name === 'renewing') return phase.resumeTo;
   if (phase.name === 'starting' || phase.name === 'showing' || phase.name === 'running') return phase.name;
   return s.loaded ? 'running' : 'starting';
 }

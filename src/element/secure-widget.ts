@@ -203,7 +203,7 @@ export class SecureWidget extends ReactiveElement {
     error.hidden = status !== WidgetStatus.error;
     content.hidden = !error.hidden;
     // The frame stays in the tree while hidden: taking an iframe out of the document would unload it.
-    const view = this.#controller.session?.view ?? null;
+    const view = this.#controller.session?.rendered ?? null;
     if (this.#view !== view) {
       this.#view?.remove();
       if (view) root.append(view);

@@ -13,7 +13,7 @@ export type WidgetControllerHost = ReactiveControllerHost &
   HTMLElement &
   WidgetAttributes & {
     fetchToken?: CustomTokenFetcher | null;
-    /** The values whose change means another token source or embedding: the widget starts over. */
+    /** @internal The values whose change means another token source or embedding: the widget starts over. */
     readonly restartInputs: readonly unknown[];
   };
 
@@ -21,6 +21,7 @@ export type WidgetControllerHost = ReactiveControllerHost &
  * Runs the widget's session for as long as the element is connected: `hostConnected` prepares, the first update starts
  * it, `hostDisconnected` ends it (all it started ends with one abort). A move (disconnect and connect in one task)
  * keeps it, so a moved widget keeps its token and makes no request.
+ * @internal
  */
 export class WidgetController implements ReactiveController {
   readonly #host: WidgetControllerHost;

@@ -38,12 +38,13 @@ interface Waiter {
  * One connection of a `<secure-widget>`: it feeds what happens (tokens, vendor events, calls, the clock) to the
  * recovery machine (recovery.ts) and carries out what the machine decides, on the token source (a broker) and the
  * embedding. Everything it starts ends with `stop()`: one AbortController for listeners, embedding and subscription.
+ * @internal
  */
 export class WidgetSession {
   readonly #host: SessionHost;
   readonly #config: WidgetConfig | null;
   readonly #controller = new AbortController();
-  readonly #subscriber: TokenSubscriber = { margin: 0, onToken() {}, onError() {} };
+  readonly #subscriber: TokenSubscriber = { marginMs: 0, onGrant() {}, onFailure() {} };
   readonly #embed: Embed | null;
   readonly #deadline = new Deadline();
   #source: TokenSourceHandle | null;
@@ -56,7 +57,7 @@ export class WidgetSession {
   /** Events of the step under way, dispatched once its status is set. */
   #announcements: (() => void)[] = [];
   /** What the element renders in its shadow root for this session: the iframe in iframe mode. */
-  readonly view: HTMLElement | null;
+  readonly rendered: HTMLElement | null;
 
   constructor(host: SessionHost, fetchToken: CustomTokenFetcher | null | undefined, apiKey: string | null = null) {
     this.#host = host;
@@ -64,7 +65,7 @@ export class WidgetSession {
     let config: WidgetConfig;
     try {
       config = readConfig(host.element);
-      const hasTokenSource = !!config.endpoint || typeof fetchToken === 'function';
+      const hasTokenSource = !!config.endpointUrl || typeof fetchToken === 'function';
       const use = apiKey && judgeDevKey(apiKey, location.hostname, hasTokenSource);
       if (use === 'use' && config.mode === 'iframe') throw notConfigured('api-key is for bundle mode.');
       this.#devKey = use === 'use' ? apiKey : null;
@@ -73,7 +74,7 @@ export class WidgetSession {
       this.#config = null;
       this.#source = null;
       this.#embed = null;
-      this.view = null;
+      this.rendered = null;
       this.#state = initialState(false);
       this.#send({ type: 'fault', error: error as SecureWidgetError });
       return;
@@ -82,10 +83,10 @@ export class WidgetSession {
     this.#source = tokenSource(config, fetchToken);
     this.#state = initialState(this.#source !== null);
     this.#subscriber = {
-      margin: config.margin,
-      onToken: (grant, fetchedForThis) =>
+      marginMs: config.marginMs,
+      onGrant: (grant, fetchedForThis) =>
         this.#send({ type: 'token', grant, source: fetchedForThis ? 'endpoint' : 'shared' }),
-      onError: (error, retryAt) => this.#send({ type: 'token-failed', error, retryAt }),
+      onFailure: (error, retryAt) => this.#send({ type: 'token-failed', error, retryAt }),
     };
     const embedHost: EmbedHost = {
       ready: () => this.#send({ type: 'vendor-ready' }),
@@ -97,18 +98,18 @@ export class WidgetSession {
     if (config.mode === 'iframe') {
       const embed = new IframeEmbed(embedHost, config.src!, config.frame, signal);
       this.#embed = embed;
-      this.view = embed.frame;
+      this.rendered = embed.frame;
     } else {
       const target = tokenTarget(config.bundle, this.#devKey !== null, () => host.element.applyToken);
       this.#embed = new BundleEmbed(host.element, embedHost, { ...config.bundle, target }, signal);
-      this.view = null;
+      this.rendered = null;
     }
     this.#subscribe();
     signal.addEventListener(
       'abort',
       () => {
         this.#deadline.clear();
-        this.#source?.unsubscribe();
+        this.#source?.leave();
         for (const waiter of this.#waiters.splice(0)) waiter.reject(disconnected());
       },
       { once: true },
@@ -196,9 +197,9 @@ export class WidgetSession {
     // Other widgets share this broker because they were given the old function: they keep it. This widget moves to
     // the new function's broker, bringing the token in hand along so that the move costs no request.
     const grant = this.#state.grant;
-    source.unsubscribe();
+    source.leave();
     const moved = sharedBroker(fetchToken, () => loader);
-    this.#source = { key: fetchToken, fetchToken, broker: moved, unsubscribe: () => {} };
+    this.#source = { key: fetchToken, fetchToken, broker: moved, leave: () => {} };
     this.#subscribe();
     if (isFresh(grant, Date.now())) moved.offer(grant, this.#subscriber);
   }
@@ -227,7 +228,7 @@ export class WidgetSession {
   #subscribe(): void {
     const source = this.#source;
     if (!source) return;
-    source.unsubscribe = source.broker.subscribe(this.#subscriber);
+    source.leave = source.broker.subscribe(this.#subscriber);
   }
 
   /**
@@ -326,12 +327,12 @@ function notConfigured(message: string): SecureWidgetError {
   return new SecureWidgetError('config-invalid', message);
 }
 
-/** A widget's token source: its broker, the key it is shared under (null: not shared), and the function it calls. */
+/** @internal A widget's token source: its broker, the key it is shared under (null: not shared), and the function it calls. */
 interface TokenSourceHandle {
   key: string | CustomTokenFetcher | null;
   fetchToken: CustomTokenFetcher | null;
   broker: TokenBroker;
-  unsubscribe: () => void;
+  leave: () => void;
 }
 
 /**
@@ -349,15 +350,15 @@ function tokenSource(
   if (custom) {
     key = config.tokenKey === null ? custom : `fetchToken ${config.tokenKey}`;
     loader = () => customLoader(custom);
-  } else if (config.endpoint) {
-    const { endpoint, credentials } = config;
+  } else if (config.endpointUrl) {
+    const { endpointUrl: endpoint, credentials } = config;
     key = `endpoint ${credentials} ${endpoint.href} ${config.tokenKey ?? ''}`;
     loader = () => endpointLoader({ url: endpoint.href, credentials });
   } else {
     return null;
   }
-  if (config.scope === 'element') {
-    return { key: null, fetchToken: custom, broker: new TokenBroker(loader()), unsubscribe: () => {} };
+  if (config.sharing === 'element') {
+    return { key: null, fetchToken: custom, broker: new TokenBroker(loader()), leave: () => {} };
   }
-  return { key, fetchToken: custom, broker: sharedBroker(key, loader), unsubscribe: () => {} };
+  return { key, fetchToken: custom, broker: sharedBroker(key, loader), leave: () => {} };
 }

@@ -12,13 +12,13 @@ export interface TokenClaims {
   iat?: number;
 }
 
-/** A token that passed every rule: trimmed, with its claims. */
+/** @internal A token that passed every rule: trimmed, with its claims. */
 export interface ReadToken {
   token: string;
-  claims: TokenClaims;
+  jwtClaims: TokenClaims;
 }
 
-/** Why a value is not a token, with the decoding error as `cause` for a JWT that does not decode. */
+/** @internal Why a value is not a token, with the decoding error as `cause` for a JWT that does not decode. */
 export interface RefusedToken {
   fault: TokenFault;
   cause?: unknown;
@@ -32,7 +32,7 @@ export function readToken(value: unknown): ReadToken | RefusedToken {
   const shapeFault = tokenFault(value);
   if (shapeFault) return { fault: shapeFault };
   const token = (value as string).trim();
-  if (!JWS_COMPACT.test(token)) return { token, claims: {} };
+  if (!JWS_COMPACT.test(token)) return { token, jwtClaims: {} };
   let payload: Record<string, unknown>;
   try {
     payload = decodeJwt(token);
@@ -41,5 +41,5 @@ export function readToken(value: unknown): ReadToken | RefusedToken {
   }
   const fault = claimsFault(payload);
   if (fault) return { fault };
-  return { token, claims: payload as TokenClaims };
+  return { token, jwtClaims: payload as TokenClaims };
 }

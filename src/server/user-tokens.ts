@@ -256,7 +256,7 @@ export class UserTokens<User> {
     if (expiresAt === undefined) return;
     // The token passed readToken when it was issued (usableToken); its `iat`, if it has one, dates the entry.
     const read = readToken(issued.token);
-    const issuedAt = ('claims' in read ? read.claims.iat : undefined) ?? Math.floor(now() / 1000);
+    const issuedAt = ('token' in read ? read.jwtClaims.iat : undefined) ?? Math.floor(now() / 1000);
     const entry: CachedToken = { token: issued.token, expiresAt, issuedAt };
     const local = (async () => {
       try {
@@ -324,7 +324,7 @@ export function usableToken(result: unknown, now: number, status?: number): Issu
         : `The token issuer resolved a token the element would refuse (${read.fault}).`;
     throw ownIssueError('vendor-response', message, { status });
   }
-  const { token: value, claims } = read;
+  const { token: value, jwtClaims: claims } = read;
   const life = positiveNumber(expiresIn);
   const hinted = expiresAtHint(expiresAt);
   const times = [

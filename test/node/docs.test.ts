@@ -82,4 +82,9 @@ describe('the docs stand on their own', () => {
     );
     assert.deepEqual(found, []);
   });
+
+  it('README is a front door: the quick starts and the figures, the reference in docs/', () => {
+    const lines = readFileSync(path.join(ROOT, 'README.md'), 'utf8').split('\n').length;
+    assert.ok(lines <= 240, `README.md has ${lines} lines: move the details to a doc under docs/ and link it`);
+  });
 });

@@ -40,10 +40,10 @@ describe('token rules: what a token is', () => {
   it('reads claims only of a compact JWS, trimmed; an opaque token has none', () => {
     assert.deepEqual(readToken(` ${jwt({ exp: 2, iat: 1 })} `), {
       token: jwt({ exp: 2, iat: 1 }),
-      claims: { exp: 2, iat: 1 },
+      jwtClaims: { exp: 2, iat: 1 },
     });
     for (const opaque of ['v1.abc.def', 'eyJa.b.c.d.e', 'abc']) {
-      assert.deepEqual(readToken(opaque), { token: opaque, claims: {} });
+      assert.deepEqual(readToken(opaque), { token: opaque, jwtClaims: {} });
     }
   });
 

@@ -66,9 +66,9 @@ function fakeLoader() {
 
 function subscriber(margin = MINUTE) {
   return {
-    margin,
-    onToken: sinon.spy<TokenSubscriber['onToken']>(() => {}),
-    onError: sinon.spy<TokenSubscriber['onError']>(() => {}),
+    marginMs: margin,
+    onGrant: sinon.spy<TokenSubscriber['onGrant']>(() => {}),
+    onFailure: sinon.spy<TokenSubscriber['onFailure']>(() => {}),
   } satisfies TokenSubscriber;
 }
 
@@ -93,7 +93,7 @@ async function brokerWithToken(first: TokenGrant, ...subscribers: ReturnType<typ
   for (const each of subscribers) broker.subscribe(each);
   broker.request(subscribers[0]!);
   await loader.resolve(first);
-  for (const each of subscribers) each.onToken.resetHistory();
+  for (const each of subscribers) each.onGrant.resetHistory();
   return { broker, loader };
 }
 
@@ -109,8 +109,8 @@ describe('broker: shares one request among widgets', () => {
     const t1 = grant('t1');
     await loader.resolve(t1);
     expect(loader.load.callCount).to.equal(1);
-    for (const each of [a, b, c]) expect(each.onToken.args, 'each widget is told once').to.have.length(1);
-    for (const each of [a, b, c]) expect(each.onToken.lastCall.args[0]).to.equal(t1);
+    for (const each of [a, b, c]) expect(each.onGrant.args, 'each widget is told once').to.have.length(1);
+    for (const each of [a, b, c]) expect(each.onGrant.lastCall.args[0]).to.equal(t1);
   });
 
   it('sets fetchedForThis for the initiator only', async () => {
@@ -123,9 +123,9 @@ describe('broker: shares one request among widgets', () => {
     broker.request(c);
     const t1 = grant('t1');
     await loader.resolve(t1);
-    expect(a.onToken.args).to.deep.equal([[t1, false]]);
-    expect(b.onToken.args).to.deep.equal([[t1, true]]);
-    expect(c.onToken.args).to.deep.equal([[t1, false]]);
+    expect(a.onGrant.args).to.deep.equal([[t1, false]]);
+    expect(b.onGrant.args).to.deep.equal([[t1, true]]);
+    expect(c.onGrant.args).to.deep.equal([[t1, false]]);
   });
 });
 
@@ -137,9 +137,9 @@ describe('broker: a fresh token in hand is delivered at once', () => {
     const b = subscriber();
     broker.subscribe(b);
     broker.request(b);
-    expect(b.onToken.args, 'synchronously').to.deep.equal([[t1, false]]);
+    expect(b.onGrant.args, 'synchronously').to.deep.equal([[t1, false]]);
     expect(loader.load.callCount).to.equal(1);
-    expect(a.onToken.callCount, 'the others hear nothing').to.equal(0);
+    expect(a.onGrant.callCount, 'the others hear nothing').to.equal(0);
   });
 
   it('keeps delivering an opaque token (no expiry) without loads', async () => {
@@ -147,7 +147,7 @@ describe('broker: a fresh token in hand is delivered at once', () => {
     const { broker, loader } = await brokerWithToken(opaque('o1'), a);
     await clock.tickAsync(7 * DAY);
     broker.request(a);
-    expect(a.onToken.args).to.deep.equal([[opaque('o1'), false]]);
+    expect(a.onGrant.args).to.deep.equal([[opaque('o1'), false]]);
     expect(loader.load.callCount).to.equal(1);
     expect(clock.countTimers(), 'nothing to schedule').to.equal(0);
   });
@@ -157,11 +157,11 @@ describe('broker: a fresh token in hand is delivered at once', () => {
     const { broker, loader } = await brokerWithToken(grant('t1'), a);
     clock.setSystemTime(Date.now() + 14 * MINUTE + 1); // the timer is late (a background tab)
     broker.request(a);
-    expect(a.onToken.callCount).to.equal(1);
-    expect(a.onToken.lastCall.args[0].token).to.equal('t1');
+    expect(a.onGrant.callCount).to.equal(1);
+    expect(a.onGrant.lastCall.args[0].token).to.equal('t1');
     expect(loader.load.callCount).to.equal(2);
     await loader.resolve(grant('t2'));
-    expect(a.onToken.lastCall.args[0].token).to.equal('t2');
+    expect(a.onGrant.lastCall.args[0].token).to.equal('t2');
   });
 
   it('exposes the token in hand only while it is fresh', async () => {
@@ -180,7 +180,7 @@ describe('broker: refreshes ahead of expiry', () => {
     expect(loader.load.callCount).to.equal(1);
     await clock.tickAsync(1);
     expect(loader.load.callCount).to.equal(2);
-    expect(a.onToken.callCount, 'the old token stays in use until the new one arrives').to.equal(0);
+    expect(a.onGrant.callCount, 'the old token stays in use until the new one arrives').to.equal(0);
   });
 
   it('uses the largest margin among the subscribers', async () => {
@@ -206,8 +206,8 @@ describe('broker: refreshes ahead of expiry', () => {
     await clock.tickAsync(14 * MINUTE);
     const t2 = grant('t2');
     await loader.resolve(t2);
-    expect(a.onToken.args).to.deep.equal([[t2, true]]);
-    expect(b.onToken.args).to.deep.equal([[t2, false]]);
+    expect(a.onGrant.args).to.deep.equal([[t2, true]]);
+    expect(b.onGrant.args).to.deep.equal([[t2, false]]);
     await clock.tickAsync(14 * MINUTE - 1);
     expect(loader.load.callCount).to.equal(2);
     await clock.tickAsync(1);
@@ -236,11 +236,11 @@ describe('broker: replace() after the vendor rejects a token', () => {
     await clock.tickAsync(14 * MINUTE);
     const t2 = grant('t2');
     await loader.resolve(t2);
-    a.onToken.resetHistory();
+    a.onGrant.resetHistory();
     // The vendor's widget fires rai-error at t1's expiry: t2 is already in hand.
     await clock.tickAsync(MINUTE);
     broker.replace(a, 't1');
-    expect(a.onToken.args).to.deep.equal([[t2, false]]);
+    expect(a.onGrant.args).to.deep.equal([[t2, false]]);
     expect(loader.load.callCount).to.equal(2);
   });
 
@@ -251,10 +251,10 @@ describe('broker: replace() after the vendor rejects a token', () => {
     expect(loader.load.callCount, 'right after the load of t1').to.equal(1);
     await clock.tickAsync(SECOND);
     expect(loader.load.callCount).to.equal(2);
-    expect(a.onToken.callCount).to.equal(0);
+    expect(a.onGrant.callCount).to.equal(0);
     const t2 = grant('t2');
     await loader.resolve(t2);
-    expect(a.onToken.args, 'fetched for the widget that asked').to.deep.equal([[t2, true]]);
+    expect(a.onGrant.args, 'fetched for the widget that asked').to.deep.equal([[t2, true]]);
   });
 
   it('loads when there is no token in hand, and joins a load in flight', async () => {
@@ -268,8 +268,8 @@ describe('broker: replace() after the vendor rejects a token', () => {
     expect(loader.load.callCount).to.equal(1);
     const t1 = grant('t1');
     await loader.resolve(t1);
-    expect(a.onToken.args).to.deep.equal([[t1, true]]);
-    expect(b.onToken.args).to.deep.equal([[t1, false]]);
+    expect(a.onGrant.args).to.deep.equal([[t1, true]]);
+    expect(b.onGrant.args).to.deep.equal([[t1, false]]);
   });
 });
 
@@ -281,12 +281,12 @@ describe('broker: offer() of a server-rendered token', () => {
     for (const each of [a, b, c]) broker.subscribe(each);
     const markup = grant('m1');
     broker.offer(markup, b);
-    expect(a.onToken.args).to.deep.equal([[markup, false]]);
-    expect(b.onToken.callCount, 'the offering widget already has it').to.equal(0);
-    expect(c.onToken.args).to.deep.equal([[markup, false]]);
-    c.onToken.resetHistory();
+    expect(a.onGrant.args).to.deep.equal([[markup, false]]);
+    expect(b.onGrant.callCount, 'the offering widget already has it').to.equal(0);
+    expect(c.onGrant.args).to.deep.equal([[markup, false]]);
+    c.onGrant.resetHistory();
     broker.request(c);
-    expect(c.onToken.args).to.deep.equal([[markup, false]]);
+    expect(c.onGrant.args).to.deep.equal([[markup, false]]);
     expect(loader.load.callCount).to.equal(0);
   });
 
@@ -308,8 +308,8 @@ describe('broker: offer() of a server-rendered token', () => {
     const later = grant('m1');
     broker.offer(later, b);
     expect(broker.grant).to.equal(later);
-    expect(a.onToken.args).to.deep.equal([[later, false]]);
-    expect(b.onToken.callCount).to.equal(0);
+    expect(a.onGrant.args).to.deep.equal([[later, false]]);
+    expect(b.onGrant.callCount).to.equal(0);
   });
 
   it('ignores a token that expires no later than the one in hand, or has no expiry', async () => {
@@ -320,7 +320,7 @@ describe('broker: offer() of a server-rendered token', () => {
     broker.offer(grant('m2'), b);
     broker.offer(opaque('m3'), b);
     expect(broker.grant).to.equal(t1);
-    expect(a.onToken.callCount).to.equal(0);
+    expect(a.onGrant.callCount).to.equal(0);
   });
 });
 
@@ -338,17 +338,17 @@ describe('broker: transient failures retry with backoff', () => {
       const error = transient();
       await loader.reject(error);
       for (const each of [a, b]) {
-        expect(each.onError.callCount, `attempt ${attempt + 1}`).to.equal(attempt + 1);
-        expect(each.onError.lastCall.args).to.deep.equal([error, Date.now() + delay]);
+        expect(each.onFailure.callCount, `attempt ${attempt + 1}`).to.equal(attempt + 1);
+        expect(each.onFailure.lastCall.args).to.deep.equal([error, Date.now() + delay]);
       }
       await clock.tickAsync(delay - 1);
       expect(loader.load.callCount, `not before ${delay} ms`).to.equal(attempt + 1);
       await clock.tickAsync(1);
       expect(loader.load.callCount, `at ${delay} ms`).to.equal(attempt + 2);
     }
-    expect(a.onError.lastCall.args[0]).to.be.instanceOf(SecureWidgetError);
+    expect(a.onFailure.lastCall.args[0]).to.be.instanceOf(SecureWidgetError);
     await loader.resolve(grant('t1'));
-    expect(a.onToken.lastCall.args[0].token).to.equal('t1');
+    expect(a.onGrant.lastCall.args[0].token).to.equal('t1');
   });
 
   it('spreads retries with jitter above the 1 s floor (1 s, then 1 s + random × the rest of the ceiling)', async () => {
@@ -359,10 +359,10 @@ describe('broker: transient failures retry with backoff', () => {
     broker.subscribe(a);
     broker.request(a);
     await loader.reject(transient());
-    expect(a.onError.lastCall.args[1], 'the first retry: the floor').to.equal(NOW + SECOND);
+    expect(a.onFailure.lastCall.args[1], 'the first retry: the floor').to.equal(NOW + SECOND);
     await clock.tickAsync(SECOND);
     await loader.reject(transient());
-    expect(a.onError.lastCall.args[1]).to.equal(Date.now() + 1_250);
+    expect(a.onFailure.lastCall.args[1]).to.equal(Date.now() + 1_250);
     await clock.tickAsync(1_249);
     expect(loader.load.callCount).to.equal(2);
     await clock.tickAsync(1);
@@ -409,7 +409,7 @@ describe('broker: transient failures retry with backoff', () => {
     broker.subscribe(a);
     broker.request(a);
     await loader.reject(transient(30 * SECOND));
-    expect(a.onError.lastCall.args[1]).to.equal(NOW + 30 * SECOND);
+    expect(a.onFailure.lastCall.args[1]).to.equal(NOW + 30 * SECOND);
     await clock.tickAsync(30 * SECOND - 1);
     expect(loader.load.callCount).to.equal(1);
     await clock.tickAsync(1);
@@ -436,7 +436,7 @@ describe('broker: transient failures retry with backoff', () => {
     await clock.tickAsync(14 * MINUTE); // the refresh timer
     expect(loader.load.callCount).to.equal(4);
     await loader.reject(transient());
-    expect(a.onError.lastCall.args[1]).to.equal(Date.now() + 1 * SECOND);
+    expect(a.onFailure.lastCall.args[1]).to.equal(Date.now() + 1 * SECOND);
   });
 });
 
@@ -450,7 +450,7 @@ describe('broker: fatal failures wait for refresh()', () => {
     broker.request(a);
     const error = fatal();
     await loader.reject(error);
-    for (const each of [a, b]) expect(each.onError.args).to.deep.equal([[error, null]]);
+    for (const each of [a, b]) expect(each.onFailure.args).to.deep.equal([[error, null]]);
     expect(clock.countTimers()).to.equal(0);
     await clock.tickAsync(DAY);
     expect(loader.load.callCount).to.equal(1);
@@ -466,7 +466,7 @@ describe('broker: fatal failures wait for refresh()', () => {
     broker.request(a);
     const cause = new TypeError('sdk offline');
     await loader.reject(cause);
-    const [error, retryAt] = a.onError.lastCall.args;
+    const [error, retryAt] = a.onFailure.lastCall.args;
     expect(error).to.include({ code: 'token-missing', fatal: true });
     expect(error.cause).to.equal(cause);
     expect(retryAt).to.equal(null);
@@ -486,12 +486,12 @@ describe('broker: one backoff schedule for every widget', () => {
     const late = subscriber();
     broker.subscribe(late);
     broker.request(late);
-    expect(late.onError.args, 'synchronously').to.deep.equal([[error, NOW + SECOND]]);
+    expect(late.onFailure.args, 'synchronously').to.deep.equal([[error, NOW + SECOND]]);
     expect(loader.load.callCount).to.equal(1);
     await clock.tickAsync(SECOND);
     expect(loader.load.callCount).to.equal(2);
     await loader.resolve(grant('t1'));
-    expect(late.onToken.lastCall.args[0].token).to.equal('t1');
+    expect(late.onGrant.lastCall.args[0].token).to.equal('t1');
   });
 
   it('replace() during the backoff, or after a fatal failure, starts no request', async () => {
@@ -502,10 +502,10 @@ describe('broker: one backoff schedule for every widget', () => {
       broker.subscribe(a);
       broker.request(a);
       await loader.reject(error);
-      a.onError.resetHistory();
+      a.onFailure.resetHistory();
       broker.replace(a, null);
       expect(loader.load.callCount, error.code).to.equal(1);
-      expect(a.onError.callCount, 'the failure was heard once, when it happened').to.equal(0);
+      expect(a.onFailure.callCount, 'the failure was heard once, when it happened').to.equal(0);
       broker.stop();
     }
   });
@@ -537,7 +537,7 @@ describe('broker: wake() when the page comes back', () => {
       broker.wake();
       expect(loader.load.callCount, error.code).to.equal(2);
       await loader.resolve(grant('t1'));
-      expect(a.onToken.lastCall.args[0].token).to.equal('t1');
+      expect(a.onGrant.lastCall.args[0].token).to.equal('t1');
       broker.stop();
     }
   });
@@ -587,7 +587,7 @@ describe('broker: the last widget to leave stops everything', () => {
     offB();
     expect(loader.signal().aborted).to.equal(true);
     await clock.tickAsync(0);
-    expect(a.onError.callCount + b.onError.callCount).to.equal(0);
+    expect(a.onFailure.callCount + b.onFailure.callCount).to.equal(0);
     expect(clock.countTimers(), 'no retry').to.equal(0);
     expect(onIdle.callCount).to.equal(1);
   });
@@ -625,7 +625,7 @@ describe('broker: the last widget to leave stops everything', () => {
     const b = subscriber();
     again.subscribe(b);
     void again.request(b);
-    expect(b.onToken.lastCall.args[0].token).to.equal('t1');
+    expect(b.onGrant.lastCall.args[0].token).to.equal('t1');
     expect(loader.load.callCount).to.equal(1);
     expect(clock.countTimers(), 'the refresh is scheduled again').to.equal(1);
     again.stop();
@@ -699,7 +699,7 @@ describe('broker: Retry-After has a ceiling', () => {
     broker.subscribe(a);
     broker.request(a);
     await loader.reject(transient(DAY));
-    expect(a.onError.lastCall.args[1]).to.equal(NOW + 10 * MINUTE);
+    expect(a.onFailure.lastCall.args[1]).to.equal(NOW + 10 * MINUTE);
     await clock.tickAsync(10 * MINUTE);
     expect(loader.load.callCount).to.equal(2);
   });

@@ -1,4 +1,5 @@
 import { SecureWidgetError } from '../errors.js';
+import { pageState } from '../page-state.js';
 import { acceptUrl } from '../url-policy.js';
 
 export type BundleType = 'classic' | 'module';
@@ -17,7 +18,6 @@ interface TrustedTypePolicyFactory {
   createPolicy(name: string, rules: { createScriptURL(url: string): string }): TrustedTypePolicy;
 }
 
-const bundles = new Map<string, Promise<void>>();
 let policy: TrustedTypePolicy | undefined;
 
 /**
@@ -50,7 +50,7 @@ function pageNonce(): string | null {
 
 /** Whether the page runs or fetches the script already: loaded by us, or by a `<script src>` of its own. */
 function known(url: URL): boolean {
-  return bundles.has(url.href) || [...document.scripts].some((script) => script.src === url.href);
+  return pageState.bundles.has(url.href) || [...document.scripts].some((script) => script.src === url.href);
 }
 
 /**
@@ -84,12 +84,12 @@ export function preloadBundle(url: URL, options: BundleOptions): void {
  */
 export function loadBundle(url: URL, options: BundleOptions): Promise<void> {
   const key = url.href;
-  if (known(url)) return bundles.get(key) ?? Promise.resolve();
+  if (known(url)) return pageState.bundles.get(key) ?? Promise.resolve();
 
   const loading = new Promise<void>((resolve, reject) => {
     const script = requestFor(document.createElement('script'), options);
     const fail = (message: string, cause?: unknown) => {
-      bundles.delete(key);
+      pageState.bundles.delete(key);
       script.remove();
       const error = cause instanceof SecureWidgetError ? cause : null;
       reject(error ?? new SecureWidgetError('bundle-load', message, { cause }));
@@ -107,6 +107,6 @@ export function loadBundle(url: URL, options: BundleOptions): Promise<void> {
     }
     document.head.append(script);
   });
-  bundles.set(key, loading);
+  pageState.bundles.set(key, loading);
   return loading;
 }

@@ -1,7 +1,7 @@
 import type { SecureWidgetError } from '../errors.js';
 import type { ReloadReason } from '../recovery.js';
 
-/** What an embedding (bundle or iframe) tells the session. */
+/** @internal What an embedding (bundle or iframe) tells the session. */
 export interface EmbedHost {
   /** The vendor widget has its first token and is rendered. */
   ready(): void;
@@ -15,7 +15,7 @@ export interface EmbedHost {
   reloaded(token: string, reason: ReloadReason): void;
 }
 
-/** One way of showing the vendor widget. Everything it starts ends with the signal it was given. */
+/** @internal One way of showing the vendor widget. Everything it starts ends with the signal it was given. */
 export interface Embed {
   /** Hands a token over; the first one shows the widget, later ones wait for `reload` (a frame switches at once). */
   setToken(token: string): void;

@@ -18,6 +18,7 @@ export function adoptTemplateChildren(host: Element): void {
 /**
  * The vendor's element inside `<secure-widget>`, and the three ways to bring it back with a new token
  * (docs/design.md, "Rendering"): its own `reload()`, the vendor's global `reload()`, or a fresh copy from the template.
+ * @internal
  */
 export class VendorSlot {
   readonly #target: TokenTarget;

@@ -1,3 +1,4 @@
+import { type Bystander, pageState } from '../page-state.js';
 import type { ReloadReason } from '../recovery.js';
 import { pageObject } from './page-object.js';
 
@@ -12,14 +13,11 @@ interface ReloadGlobal {
   reload(): unknown;
 }
 
-/** Bumped whenever a token is put on any vendor element: a reload started later covers every token set before it. */
-let tokenClock = 0;
-const running = new Map<string, { done: Promise<void>; covers: number }>();
-export type Bystander = (covers: number, reason: ReloadReason) => void;
-const bystanders = new Map<string, Set<Bystander>>();
+export type { Bystander };
 
+/** A token was put on a vendor element: a reload started later covers every token set before it. */
 export function tokenSet(): number {
-  return (tokenClock += 1);
+  return (pageState.tokenClock += 1);
 }
 
 /** `window[name]`, when the page's own script made it and it has a `reload()` (page-object.ts says what counts). */
@@ -37,14 +35,14 @@ export function vendorGlobal(name: string): ReloadGlobal | null {
  * widget that started it reloaded (a `refresh()` there is a manual reload here too).
  */
 export function onGlobalReload(name: string, listener: Bystander, signal: AbortSignal): void {
-  let listeners = bystanders.get(name);
-  if (!listeners) bystanders.set(name, (listeners = new Set()));
+  let listeners = pageState.bystanders.get(name);
+  if (!listeners) pageState.bystanders.set(name, (listeners = new Set()));
   listeners.add(listener);
   signal.addEventListener(
     'abort',
     () => {
       listeners.delete(listener);
-      if (listeners.size === 0 && bystanders.get(name) === listeners) bystanders.delete(name);
+      if (listeners.size === 0 && pageState.bystanders.get(name) === listeners) pageState.bystanders.delete(name);
     },
     { once: true },
   );
@@ -61,19 +59,19 @@ export async function reloadThroughGlobal(
   self: Bystander,
   reason: ReloadReason,
 ): Promise<void> {
-  for (let current = running.get(name); current; current = running.get(name)) {
+  for (let current = pageState.reloads.get(name); current; current = pageState.reloads.get(name)) {
     if (current.covers >= since) return current.done;
     await current.done.catch(() => {});
   }
-  const covers = tokenClock;
+  const covers = pageState.tokenClock;
   const done = Promise.resolve()
     .then(() => global.reload())
     .then(() => undefined);
-  running.set(name, { done, covers });
+  pageState.reloads.set(name, { done, covers });
   try {
     await done;
   } finally {
-    if (running.get(name)?.done === done) running.delete(name);
+    if (pageState.reloads.get(name)?.done === done) pageState.reloads.delete(name);
   }
-  for (const listener of [...(bystanders.get(name) ?? [])]) if (listener !== self) listener(covers, reason);
+  for (const listener of [...(pageState.bystanders.get(name) ?? [])]) if (listener !== self) listener(covers, reason);
 }

@@ -3,14 +3,14 @@ import { Deadline, MIN_REFRESH_DELAY } from './deadline.js';
 import { isFresh, refreshTime, type TokenGrant } from './grant.js';
 import type { TokenLoader } from './source.js';
 
-/** One widget's view of a broker. */
+/** @internal One widget's view of a broker. */
 export interface TokenSubscriber {
   /** How long before expiry this widget wants the next token in hand, in ms. */
-  readonly margin: number;
+  readonly marginMs: number;
   /** A token for this widget; `fetchedForThis` is false when another widget's request (or a timer) fetched it. */
-  onToken(grant: TokenGrant, fetchedForThis: boolean): void;
+  onGrant(grant: TokenGrant, fetchedForThis: boolean): void;
   /** A failed attempt; `retryAt` (local ms) when the broker will try again by itself. */
-  onError(error: SecureWidgetError, retryAt: number | null): void;
+  onFailure(error: SecureWidgetError, retryAt: number | null): void;
 }
 
 const BACKOFF_BASE = 1_000;
@@ -26,11 +26,12 @@ const MAX_RETRY_AFTER = 10 * 60_000;
  * - `fetching`: one request in flight, shared by everyone (`first`: nothing was in hand when it started);
  * - `backoff`: a transient failure; every widget waits for the one retry at `at`;
  * - `failed`: a fatal failure; only `refresh()`, `wake()` or a newcomer try again.
+ * @internal
  */
 export type BrokerPhase =
   | { readonly name: 'idle' }
   | { readonly name: 'scheduled'; readonly at: number }
-  | { readonly name: 'fetching'; readonly kind: 'first' | 'next'; readonly controller: AbortController }
+  | { readonly name: 'fetching'; readonly round: 'first' | 'next'; readonly controller: AbortController }
   | { readonly name: 'backoff'; readonly at: number; readonly error: SecureWidgetError }
   | { readonly name: 'failed'; readonly error: SecureWidgetError };
 
@@ -38,7 +39,8 @@ export type BrokerPhase =
  * Shares one token, one in-flight request and one timer among every widget that uses the same source.
  * DOM-free: it only knows loaders, timers and subscribers, so its tests run with a fake clock and a fake loader.
  * Its calls return nothing: every outcome, of a widget's own call or of a timer, reaches the subscribers the same way
- * (`onToken`, `onError`), so there is one path to test and none to forget.
+ * (`onGrant`, `onFailure`), so there is one path to test and none to forget.
+ * @internal
  */
 export class TokenBroker {
   #load: TokenLoader;
@@ -102,14 +104,14 @@ export class TokenBroker {
     const grant = this.grant;
     const phase = this.#phase;
     if (grant) {
-      subscriber.onToken(grant, false);
+      subscriber.onGrant(grant, false);
       if (this.#due(grant) && (phase.name === 'idle' || phase.name === 'scheduled')) this.#fetch(null);
       return;
     }
     // During a backoff a newcomer hears the failure and waits for the scheduled retry: 50 widgets connecting to a
     // failing endpoint follow one schedule instead of each asking at once. So does one right after a fatal failure.
     if (phase.name === 'backoff' || (phase.name === 'failed' && this.#tooSoon())) {
-      subscriber.onError(phase.error, phase.name === 'backoff' ? phase.at : null);
+      subscriber.onFailure(phase.error, phase.name === 'backoff' ? phase.at : null);
       return;
     }
     this.#fetch(subscriber, 'first');
@@ -133,7 +135,7 @@ export class TokenBroker {
   replace(subscriber: TokenSubscriber, rejectedToken: string | null): void {
     const grant = this.grant;
     if (grant && grant.token !== rejectedToken) {
-      subscriber.onToken(grant, false);
+      subscriber.onGrant(grant, false);
       return;
     }
     // A retry is scheduled already, or the last failure was fatal (only refresh(), a wake or a newcomer try again):
@@ -167,12 +169,12 @@ export class TokenBroker {
     const phase = this.#phase;
     // Widgets earlier on the page may have asked for a first token already: this one serves them, so that request is
     // not needed (a server-rendered page makes no request at load, whatever the order of its widgets).
-    if (phase.name === 'fetching' && phase.kind === 'first' && !this.#due(grant)) {
+    if (phase.name === 'fetching' && phase.round === 'first' && !this.#due(grant)) {
       phase.controller.abort();
       this.#enter({ name: 'idle' });
     }
     if (this.#phase.name !== 'fetching') this.#schedule();
-    for (const subscriber of this.#subscribers) if (subscriber !== from) subscriber.onToken(grant, false);
+    for (const subscriber of this.#subscribers) if (subscriber !== from) subscriber.onGrant(grant, false);
   }
 
   /** Ends the timer and the request in flight; the broker can be used again afterwards. */
@@ -194,7 +196,7 @@ export class TokenBroker {
 
   #margin(): number {
     let margin = 0;
-    for (const subscriber of this.#subscribers) margin = Math.max(margin, subscriber.margin);
+    for (const subscriber of this.#subscribers) margin = Math.max(margin, subscriber.marginMs);
     return margin;
   }
 
@@ -217,7 +219,7 @@ export class TokenBroker {
       (grant) => this.#succeeded(controller, grant, initiator),
       (error: unknown) => this.#failedWith(controller, error),
     );
-    this.#enter({ name: 'fetching', kind, controller });
+    this.#enter({ name: 'fetching', round: kind, controller });
   }
 
   #succeeded(controller: AbortController, grant: TokenGrant, initiator: TokenSubscriber | null): void {
@@ -228,7 +230,7 @@ export class TokenBroker {
     this.#enter({ name: 'idle' });
     this.#schedule();
     const forWhom = initiator ?? this.#subscribers.values().next().value;
-    for (const subscriber of [...this.#subscribers]) subscriber.onToken(grant, subscriber === forWhom);
+    for (const subscriber of [...this.#subscribers]) subscriber.onGrant(grant, subscriber === forWhom);
   }
 
   #failedWith(controller: AbortController, error: unknown): void {
@@ -247,7 +249,7 @@ export class TokenBroker {
       retryAt = Date.now() + this.#backoff(failure);
       this.#enter({ name: 'backoff', at: retryAt, error: failure });
     }
-    for (const subscriber of [...this.#subscribers]) subscriber.onError(failure, retryAt);
+    for (const subscriber of [...this.#subscribers]) subscriber.onFailure(failure, retryAt);
   }
 
   /** Next token `margin` before expiry; a token that arrives already inside that window waits half what is left. */

@@ -3,7 +3,7 @@ import { expiresAtHint, positiveNumber } from '../../protocol/token-rules.js';
 import { SecureWidgetError } from '../errors.js';
 import { MIN_TOKEN_LIFE } from '../../protocol/limits.js';
 
-/** A token and what the browser may know about it. The browser cannot verify a token, only schedule around it. */
+/** @internal A token and what the browser may know about it. The browser cannot verify a token, only schedule around it. */
 export interface TokenGrant {
   readonly token: string;
   /** When the token expires, in ms since the epoch by the LOCAL clock; null when nothing says (opaque token). */
@@ -20,6 +20,7 @@ export interface ExpiryHints {
   expiresIn?: number | string | null;
 }
 
+/** @internal */
 export interface Arrival {
   /** Local clock when the response arrived. */
   receivedAt: number;
@@ -49,7 +50,7 @@ function expired(): SecureWidgetError {
  * off then changes nothing, because the local clock is only ever used to measure an interval.
  */
 export function grantFromResponse(token: unknown, hints: ExpiryHints, arrival: Arrival): TokenGrant {
-  const { token: value, claims } = readClaims(token);
+  const { token: value, jwtClaims: claims } = readClaims(token);
   const serverNow = arrival.serverTime ?? (claims.iat != null ? claims.iat * 1000 : arrival.receivedAt);
 
   const remaining: number[] = [];
@@ -72,7 +73,7 @@ export function grantFromResponse(token: unknown, hints: ExpiryHints, arrival: A
  * fetches a fresh token instead of injecting a dead one, and a client clock far behind cannot stretch its life.
  */
 export function grantFromMarkup(token: string, now: number): TokenGrant {
-  const { token: value, claims } = readClaims(token);
+  const { token: value, jwtClaims: claims } = readClaims(token);
   if (claims.exp == null) return { token: value, expiresAt: null, lifetime: null };
   const byLocalClock = claims.exp * 1000;
   const lifetime = claims.iat != null ? (claims.exp - claims.iat) * 1000 : null;

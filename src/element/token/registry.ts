@@ -1,3 +1,4 @@
+import { pageState } from '../page-state.js';
 import { TokenBroker } from './broker.js';
 import type { TokenLoader } from './source.js';
 
@@ -7,9 +8,6 @@ import type { TokenLoader } from './source.js';
  */
 export const MAX_IDLE_BROKERS = 8;
 
-/** The page-wide brokers, by source key, in the order they were last used (a Map keeps insertion order). */
-const brokers = new Map<unknown, TokenBroker>();
-
 /**
  * The page-wide broker for a token source (an endpoint URL + credentials mode, an explicit `token-key`, or a
  * fetchToken function), created on first use. When its last widget leaves, its timer and request stop, but a token
@@ -17,7 +15,7 @@ const brokers = new Map<unknown, TokenBroker>();
  * out is forgotten, and so is the least recently used idle one beyond MAX_IDLE_BROKERS.
  */
 export function sharedBroker(key: unknown, createLoader: () => TokenLoader): TokenBroker {
-  let broker = brokers.get(key);
+  let broker = pageState.brokers.get(key);
   if (broker && broker.subscriberCount === 0 && broker.expired) broker = undefined;
   if (!broker) {
     const created: TokenBroker = new TokenBroker(createLoader(), () => whenIdle(created));
@@ -25,23 +23,23 @@ export function sharedBroker(key: unknown, createLoader: () => TokenLoader): Tok
   }
   // Last used goes last: eviction takes the oldest idle broker first.
   forget(broker);
-  brokers.set(key, broker);
+  pageState.brokers.set(key, broker);
   return broker;
 }
 
 /** Files `broker` under `to` instead of `from`: its source got a new identity (a new fetchToken closure). */
 export function rekeyBroker(broker: TokenBroker, from: unknown, to: unknown): void {
-  if (brokers.get(from) === broker) brokers.delete(from);
-  if (!brokers.has(to)) brokers.set(to, broker);
+  if (pageState.brokers.get(from) === broker) pageState.brokers.delete(from);
+  if (!pageState.brokers.has(to)) pageState.brokers.set(to, broker);
 }
 
 /** How many brokers the page holds: the bound that tests and benchmarks check. */
 export function brokerCount(): number {
-  return brokers.size;
+  return pageState.brokers.size;
 }
 
 function forget(broker: TokenBroker): void {
-  for (const [key, known] of brokers) if (known === broker) brokers.delete(key);
+  for (const [key, known] of pageState.brokers) if (known === broker) pageState.brokers.delete(key);
 }
 
 function whenIdle(broker: TokenBroker): void {
@@ -51,9 +49,9 @@ function whenIdle(broker: TokenBroker): void {
   }
   let idle = 0;
   // Newest first: the most recently used idle brokers are the ones kept.
-  for (const [key, known] of [...brokers].reverse()) {
+  for (const [key, known] of [...pageState.brokers].reverse()) {
     if (known.subscriberCount > 0) continue;
     idle += 1;
-    if (idle > MAX_IDLE_BROKERS) brokers.delete(key);
+    if (idle > MAX_IDLE_BROKERS) pageState.brokers.delete(key);
   }
 }

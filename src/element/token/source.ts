@@ -49,7 +49,7 @@ export function endpointLoader({ url, credentials, timeout = DEFAULT_TIMEOUT }: 
       } catch (cause) {
         throw fetchFailure(cause, signal, timedOut());
       }
-      const { token, hints } = parseBody(body, response.headers.get('Content-Type') ?? '');
+      const { token, expiryHints: hints } = parseBody(body, response.headers.get('Content-Type') ?? '');
       return grantFromResponse(token, hints, { receivedAt, serverTime });
     } finally {
       done();
@@ -192,10 +192,11 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 /**
  * The shapes of docs/design.md, "Element": `{embedToken}`, `{token}`, `{data: {embedToken}}` (the vendor's own shape,
  * which hosts often pass through), and a text/plain body that is the token itself.
+ * @internal
  */
-function parseBody(body: string, contentType: string): { token: unknown; hints: ExpiryHints } {
+function parseBody(body: string, contentType: string): { token: unknown; expiryHints: ExpiryHints } {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
-  if (type === 'text/plain') return { token: body, hints: {} };
+  if (type === 'text/plain') return { token: body, expiryHints: {} };
   if (type !== 'application/json' && !type.endsWith('+json')) {
     throw new SecureWidgetError(
       'token-missing',
@@ -215,7 +216,7 @@ function parseBody(body: string, contentType: string): { token: unknown; hints: 
       const { expiresAt, expiresIn } = envelope;
       return {
         token,
-        hints: {
+        expiryHints: {
           expiresAt: typeof expiresAt === 'number' || typeof expiresAt === 'string' ? expiresAt : null,
           expiresIn: typeof expiresIn === 'number' || typeof expiresIn === 'string' ? expiresIn : null,
         },
