@@ -225,12 +225,22 @@ await stopRedis();
 // --- report -------------------------------------------------------------------------------------------------------------
 
 const rate = (rps) => `${Math.round(rps).toLocaleString('en')} req/s`;
-const calls = ({ vendorCallsPerUserPerLifetime, splitMoments, latencyP99Ms, commandsGivenUp, loadAverage }) =>
+const calls = ({
+  vendorCallsPerUserPerLifetime,
+  splitMoments,
+  latencyP99Ms,
+  commandsGivenUp,
+  usersCalledAgain,
+  callsWithoutClaim,
+  callsByWaiters,
+  loadAverage,
+}) =>
   vendorCallsPerUserPerLifetime.toFixed(3) +
   (splitMoments === undefined
     ? ''
-    : ` (moments a user got two tokens ${splitMoments}, Redis commands given up ${commandsGivenUp}, p99 ${latencyP99Ms.toLocaleString('en')} ms,` +
-      ` load average ${loadAverage.toFixed(1)})`);
+    : ` (moments a user got two tokens ${splitMoments}, Redis commands given up ${commandsGivenUp},` +
+      ` user-lifetimes with a second vendor call ${usersCalledAgain}, calls by an instance without the claim ${callsWithoutClaim} (by waiters ${callsByWaiters}),` +
+      ` p99 ${latencyP99Ms.toLocaleString('en')} ms, load average ${loadAverage.toFixed(1)})`);
 const hogs = `${availableParallelism()} CPU hogs`;
 const rows = [
   [`vendor calls per user per lifetime, ${INSTANCES} instances, memory only`, calls(fleets.memory)],

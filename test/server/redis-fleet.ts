@@ -9,6 +9,7 @@
  * prints runFleet's report as JSON (for the benchmark, which runs without tsx); with `instance`, it is one instance,
  * driven over IPC.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -47,6 +48,19 @@ export interface FleetReport {
   claimsGivenUp: number;
   /** The longest such a claim stayed in Redis after its store gave up (until released, or its whole lifetime). */
   longestHeldAfterGivingUpMs: number;
+  /** User-lifetimes whose user's token was asked of the vendor more than once, across the fleet. */
+  usersCalledAgain: number;
+  /**
+   * Vendor calls made by an instance that held no claim on the user for that lifetime: its store had failed (a
+   * command given up, or the pause after one), so it went on alone. Every vendor call over one per user per lifetime
+   * is one of these, unless a claim lapsed or a waiter gave up waiting.
+   */
+  callsWithoutClaim: number;
+  /**
+   * Of those, calls by an instance that had found another's claim on the user (SET NX answered nil) in that lifetime:
+   * a waiter that went on alone, although the holder was calling the vendor and would store the token.
+   */
+  callsByWaiters: number;
   latencyP99Ms: number;
   latencyMaxMs: number;
 }
@@ -79,7 +93,17 @@ type ToInstance =
 type FromInstance =
   | { type: 'ready' }
   | { type: 'answer'; id: number; status: number; token: string | undefined }
-  | { type: 'finished'; vendorCalls: number; stalls: number; commandsGivenUp: number; heldAfterGivingUp: number[] };
+  | {
+      type: 'finished';
+      vendorCalls: number;
+      /** Vendor calls per `<lifetime's now>|<user>`. */
+      callsByUserLifetime: Record<string, number>;
+      callsWithoutClaim: number;
+      callsByWaiters: number;
+      stalls: number;
+      commandsGivenUp: number;
+      heldAfterGivingUp: number[];
+    };
 
 interface InstanceSetup {
   index: number;
@@ -133,6 +157,12 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
     const finished = await Promise.all(children.map((instance) => instance.finish()));
     latencies.sort((a, b) => a - b);
     const held = finished.flatMap(({ heldAfterGivingUp }) => heldAfterGivingUp);
+    const callsByUserLifetime = new Map<string, number>();
+    for (const report of finished) {
+      for (const [key, calls] of Object.entries(report.callsByUserLifetime)) {
+        callsByUserLifetime.set(key, (callsByUserLifetime.get(key) ?? 0) + calls);
+      }
+    }
     const sum = (pick: (report: Finished) => number): number =>
       finished.reduce((total, report) => total + pick(report), 0);
     return {
@@ -143,6 +173,9 @@ export async function runFleet(options: FleetOptions): Promise<FleetReport> {
       commandsGivenUp: sum((report) => report.commandsGivenUp),
       claimsGivenUp: held.length,
       longestHeldAfterGivingUpMs: Math.round(Math.max(0, ...held)),
+      usersCalledAgain: [...callsByUserLifetime.values()].filter((calls) => calls > 1).length,
+      callsWithoutClaim: sum((report) => report.callsWithoutClaim),
+      callsByWaiters: sum((report) => report.callsByWaiters),
       latencyP99Ms: Math.round(latencies[Math.floor(latencies.length * 0.99)] ?? 0),
       latencyMaxMs: Math.round(latencies.at(-1) ?? 0),
     };
@@ -257,8 +290,14 @@ async function runInstance({ index, redisUrl, library, prefix }: InstanceSetup):
 
   // What the store sends, watched: a claim (SET NX) whose store gave up on it (it aborts the command's signal when it
   // does) but that Redis made all the same, and when it was let go (the release script, owner-checked, deleting it).
+  let clock = Date.now();
   let commandsGivenUp = 0;
   const claims = new Map<string, { gaveUpAt?: number; madeAt?: number; releasedAt?: number }>();
+  // Which user's request a command serves (the one that started the flight), and the claims this instance held on
+  // time, per `<lifetime's now>|<user>`: a vendor call without one went on alone.
+  const asking = new AsyncLocalStorage<string>();
+  const claimed = new Set<string>();
+  const waited = new Set<string>();
   const watched: Promise<unknown>[] = [];
   const observed: Parameters<Redis['redisStore']>[0]['client'] = {
     get isReady() {
@@ -271,9 +310,16 @@ async function runInstance({ index, redisUrl, library, prefix }: InstanceSetup):
         const claim: { gaveUpAt?: number; madeAt?: number; releasedAt?: number } = {};
         claims.set(args[2]!, claim);
         options?.abortSignal?.addEventListener('abort', () => (claim.gaveUpAt = performance.now()), { once: true });
+        const user = asking.getStore();
+        const lifetime = clock;
         watched.push(
           answer.then(
-            (reply) => reply === 'OK' && (claim.madeAt = performance.now()),
+            (reply) => {
+              if (reply === null && user !== undefined) waited.add(`${lifetime}|${user}`);
+              if (reply !== 'OK') return;
+              claim.madeAt = performance.now();
+              if (claim.gaveUpAt === undefined && user !== undefined) claimed.add(`${lifetime}|${user}`);
+            },
             () => {},
           ),
         );
@@ -290,12 +336,20 @@ async function runInstance({ index, redisUrl, library, prefix }: InstanceSetup):
     },
   };
 
-  let clock = Date.now();
   let vendorCalls = 0;
+  let callsWithoutClaim = 0;
+  let callsByWaiters = 0;
+  const callsByUserLifetime: Record<string, number> = {};
   const handler = createTokenHandler<string>({
     authorize: (request) => request.headers.get('x-user'),
     issue: async (user) => {
       const call = ++vendorCalls;
+      const key = `${clock}|${user}`;
+      callsByUserLifetime[key] = (callsByUserLifetime[key] ?? 0) + 1;
+      if (!claimed.has(key)) {
+        callsWithoutClaim += 1;
+        if (waited.has(key)) callsByWaiters += 1;
+      }
       await new Promise((resolve) => setTimeout(resolve, VENDOR_MS));
       return { token: `tok.${user}.${index}.${call}`, expiresIn: TOKEN_LIFETIME_S };
     },
@@ -327,8 +381,8 @@ async function runInstance({ index, redisUrl, library, prefix }: InstanceSetup):
     if (message.type === 'ask') {
       clock = message.now;
       countAsk();
-      const response = await handler(
-        new Request('http://localhost/api/widget-token', { headers: { 'x-user': message.user } }),
+      const response = await asking.run(message.user, () =>
+        handler(new Request('http://localhost/api/widget-token', { headers: { 'x-user': message.user } })),
       );
       const body = (await response.json()) as { embedToken?: string };
       process.send!({
@@ -353,7 +407,16 @@ async function runInstance({ index, redisUrl, library, prefix }: InstanceSetup):
         .filter((claim) => claim.gaveUpAt !== undefined && claim.madeAt !== undefined)
         .map((claim) => (claim.releasedAt ?? claim.madeAt! + HANDLER_TIMEOUT_MS) - claim.gaveUpAt!);
       process.send!(
-        { type: 'finished', vendorCalls, stalls, commandsGivenUp, heldAfterGivingUp } satisfies FromInstance,
+        {
+          type: 'finished',
+          vendorCalls,
+          callsByUserLifetime,
+          callsWithoutClaim,
+          callsByWaiters,
+          stalls,
+          commandsGivenUp,
+          heldAfterGivingUp,
+        } satisfies FromInstance,
         () => {
           client.destroy();
           process.disconnect();
