@@ -74,6 +74,14 @@ function subscriber(margin = MINUTE) {
 
 let clock: sinon.SinonFakeTimers;
 
+/** The loader has made `loads` calls, and makes its next one `delay` ms from now, not a millisecond sooner. */
+async function expectNextLoadIn(loader: ReturnType<typeof fakeLoader>, delay: number, loads: number, message?: string) {
+  await clock.tickAsync(delay - 1);
+  expect(loader.load.callCount, message).to.equal(loads);
+  await clock.tickAsync(1);
+  expect(loader.load.callCount).to.equal(loads + 1);
+}
+
 beforeEach(() => {
   clock = sinon.useFakeTimers({
     now: NOW,
@@ -86,12 +94,28 @@ afterEach(() => {
   sinon.restore();
 });
 
-/** A broker with subscribers already holding `first`, the way widgets on a page look after start-up. */
-async function brokerWithToken(first: TokenGrant, ...subscribers: ReturnType<typeof subscriber>[]) {
+/** A broker that `subscribers` have subscribed to, the first of them asking for a token: its load in flight. */
+function requested(...subscribers: ReturnType<typeof subscriber>[]) {
   const loader = fakeLoader();
   const broker = new TokenBroker(loader.load);
   for (const each of subscribers) broker.subscribe(each);
   broker.request(subscribers[0]!);
+  return { broker, loader };
+}
+
+/** A widget that subscribes to `broker`, is given the token `t1` and leaves: its unsubscribe, already called. */
+async function cameAndLeft(broker: TokenBroker, loader: ReturnType<typeof fakeLoader>): Promise<() => void> {
+  const a = subscriber();
+  const off = broker.subscribe(a);
+  broker.request(a);
+  await loader.resolve(grant('t1'));
+  off();
+  return off;
+}
+
+/** A broker with subscribers already holding `first`, the way widgets on a page look after start-up. */
+async function brokerWithToken(first: TokenGrant, ...subscribers: ReturnType<typeof subscriber>[]) {
+  const { broker, loader } = requested(...subscribers);
   await loader.resolve(first);
   for (const each of subscribers) each.onGrant.resetHistory();
   return { broker, loader };
@@ -176,28 +200,19 @@ describe('broker: refreshes ahead of expiry', () => {
   it('fires exactly at expiresAt − margin', async () => {
     const a = subscriber(MINUTE);
     const { loader } = await brokerWithToken(grant('t1'), a);
-    await clock.tickAsync(14 * MINUTE - 1);
-    expect(loader.load.callCount).to.equal(1);
-    await clock.tickAsync(1);
-    expect(loader.load.callCount).to.equal(2);
+    await expectNextLoadIn(loader, 14 * MINUTE, 1);
     expect(a.onGrant.callCount, 'the old token stays in use until the new one arrives').to.equal(0);
   });
 
   it('uses the largest margin among the subscribers', async () => {
     const margins = [subscriber(30 * SECOND), subscriber(2 * MINUTE), subscriber()];
     const { loader } = await brokerWithToken(grant('t1'), ...margins);
-    await clock.tickAsync(13 * MINUTE - 1);
-    expect(loader.load.callCount).to.equal(1);
-    await clock.tickAsync(1);
-    expect(loader.load.callCount).to.equal(2);
+    await expectNextLoadIn(loader, 13 * MINUTE, 1);
   });
 
   it('caps the margin at half the token lifetime', async () => {
     const { loader } = await brokerWithToken(grant('t1', 2 * MINUTE), subscriber(90 * SECOND));
-    await clock.tickAsync(MINUTE - 1);
-    expect(loader.load.callCount).to.equal(1);
-    await clock.tickAsync(1);
-    expect(loader.load.callCount).to.equal(2);
+    await expectNextLoadIn(loader, MINUTE, 1);
   });
 
   it('tells the first subscriber the timer fetch was for it, and schedules the next one', async () => {
@@ -208,10 +223,7 @@ describe('broker: refreshes ahead of expiry', () => {
     await loader.resolve(t2);
     expect(a.onGrant.args).to.deep.equal([[t2, true]]);
     expect(b.onGrant.args).to.deep.equal([[t2, false]]);
-    await clock.tickAsync(14 * MINUTE - 1);
-    expect(loader.load.callCount).to.equal(2);
-    await clock.tickAsync(1);
-    expect(loader.load.callCount).to.equal(3);
+    await expectNextLoadIn(loader, 14 * MINUTE, 2);
   });
 
   // BUG: the timer is computed when a token arrives, from the margins subscribed at that moment; subscribe() does not
@@ -296,10 +308,7 @@ describe('broker: offer() of a server-rendered token', () => {
     const a = subscriber();
     broker.subscribe(a);
     broker.offer(grant('m1'), a);
-    await clock.tickAsync(14 * MINUTE - 1);
-    expect(loader.load.callCount).to.equal(0);
-    await clock.tickAsync(1);
-    expect(loader.load.callCount).to.equal(1);
+    await expectNextLoadIn(loader, 14 * MINUTE, 0);
   });
 
   it('adopts a token that expires later than the one in hand', async () => {
@@ -327,12 +336,8 @@ describe('broker: offer() of a server-rendered token', () => {
 describe('broker: transient failures retry with backoff', () => {
   it('tells every widget once, with retryAt, and retries 1 s, 2 s, 4 s … capped at 60 s', async () => {
     sinon.stub(Math, 'random').returns(1); // full jitter at its ceiling
-    const loader = fakeLoader();
-    const broker = new TokenBroker(loader.load);
     const [a, b] = [subscriber(), subscriber()];
-    broker.subscribe(a);
-    broker.subscribe(b);
-    broker.request(a);
+    const { loader } = requested(a, b);
     const delays = [1, 2, 4, 8, 16, 32, 60, 60].map((s) => s * SECOND);
     for (const [attempt, delay] of delays.entries()) {
       const error = transient();
@@ -353,11 +358,8 @@ describe('broker: transient failures retry with backoff', () => {
 
   it('spreads retries with jitter above the 1 s floor (1 s, then 1 s + random × the rest of the ceiling)', async () => {
     sinon.stub(Math, 'random').returns(0.25);
-    const loader = fakeLoader();
-    const broker = new TokenBroker(loader.load);
     const a = subscriber();
-    broker.subscribe(a);
-    broker.request(a);
+    const { loader } = requested(a);
     await loader.reject(transient());
     expect(a.onFailure.lastCall.args[1], 'the first retry: the floor').to.equal(NOW + SECOND);
     await clock.tickAsync(SECOND);
@@ -371,11 +373,8 @@ describe('broker: transient failures retry with backoff', () => {
 
   it('never retries sooner than 1 s after the last attempt, however often the page wakes it', async () => {
     sinon.stub(Math, 'random').returns(0);
-    const loader = fakeLoader();
-    const broker = new TokenBroker(loader.load);
     const a = subscriber();
-    broker.subscribe(a);
-    broker.request(a);
+    const { broker, loader } = requested(a);
     await loader.reject(fatal());
     for (let index = 0; index < 50; index += 1) {
       broker.wake();
@@ -389,11 +388,8 @@ describe('broker: transient failures retry with backoff', () => {
   });
 
   it('a token that lives a few milliseconds is renewed at most once a second', async () => {
-    const loader = fakeLoader();
-    const broker = new TokenBroker(loader.load);
     const a = subscriber();
-    broker.subscribe(a);
-    broker.request(a);
+    const { loader } = requested(a);
     await loader.resolve(grant('t1', 1_200, 1_200));
     await clock.tickAsync(999);
     expect(loader.load.callCount).to.equal(1);
@@ -403,31 +399,19 @@ describe('broker: transient failures retry with backoff', () => {
 
   it('honours a Retry-After longer than the backoff, not a shorter one', async () => {
     sinon.stub(Math, 'random').returns(1);
-    const loader = fakeLoader();
-    const broker = new TokenBroker(loader.load);
     const a = subscriber();
-    broker.subscribe(a);
-    broker.request(a);
+    const { loader } = requested(a);
     await loader.reject(transient(30 * SECOND));
     expect(a.onFailure.lastCall.args[1]).to.equal(NOW + 30 * SECOND);
-    await clock.tickAsync(30 * SECOND - 1);
-    expect(loader.load.callCount).to.equal(1);
-    await clock.tickAsync(1);
-    expect(loader.load.callCount).to.equal(2);
+    await expectNextLoadIn(loader, 30 * SECOND, 1);
     await loader.reject(transient(500)); // second failure: the 2 s ceiling wins
-    await clock.tickAsync(2 * SECOND - 1);
-    expect(loader.load.callCount).to.equal(2);
-    await clock.tickAsync(1);
-    expect(loader.load.callCount).to.equal(3);
+    await expectNextLoadIn(loader, 2 * SECOND, 2);
   });
 
   it('starts the backoff over after a success', async () => {
     sinon.stub(Math, 'random').returns(1);
-    const loader = fakeLoader();
-    const broker = new TokenBroker(loader.load);
     const a = subscriber();
-    broker.subscribe(a);
-    broker.request(a);
+    const { loader } = requested(a);
     await loader.reject(transient());
     await clock.tickAsync(1 * SECOND);
     await loader.reject(transient());
@@ -442,12 +426,8 @@ describe('broker: transient failures retry with backoff', () => {
 
 describe('broker: fatal failures wait for refresh()', () => {
   it('reports retryAt null and schedules nothing', async () => {
-    const loader = fakeLoader();
-    const broker = new TokenBroker(loader.load);
     const [a, b] = [subscriber(), subscriber()];
-    broker.subscribe(a);
-    broker.subscribe(b);
-    broker.request(a);
+    const { broker, loader } = requested(a, b);
     const error = fatal();
     await loader.reject(error);
     for (const each of [a, b]) expect(each.onFailure.args).to.deep.equal([[error, null]]);
@@ -459,11 +439,8 @@ describe('broker: fatal failures wait for refresh()', () => {
   });
 
   it('treats a rejection that is no SecureWidgetError (fetchToken throwing) as a fatal token-missing', async () => {
-    const loader = fakeLoader();
-    const broker = new TokenBroker(loader.load);
     const a = subscriber();
-    broker.subscribe(a);
-    broker.request(a);
+    const { loader } = requested(a);
     const cause = new TypeError('sdk offline');
     await loader.reject(cause);
     const [error, retryAt] = a.onFailure.lastCall.args;
@@ -476,11 +453,8 @@ describe('broker: fatal failures wait for refresh()', () => {
 describe('broker: one backoff schedule for every widget', () => {
   it('a widget that connects during the backoff hears the failure and waits for the scheduled retry', async () => {
     sinon.stub(Math, 'random').returns(1);
-    const loader = fakeLoader();
-    const broker = new TokenBroker(loader.load);
     const a = subscriber();
-    broker.subscribe(a);
-    broker.request(a);
+    const { broker, loader } = requested(a);
     const error = transient();
     await loader.reject(error);
     const late = subscriber();
@@ -496,11 +470,8 @@ describe('broker: one backoff schedule for every widget', () => {
 
   it('replace() during the backoff, or after a fatal failure, starts no request', async () => {
     for (const error of [transient(), fatal()]) {
-      const loader = fakeLoader();
-      const broker = new TokenBroker(loader.load);
       const a = subscriber();
-      broker.subscribe(a);
-      broker.request(a);
+      const { broker, loader } = requested(a);
       await loader.reject(error);
       a.onFailure.resetHistory();
       broker.replace(a, null);
@@ -527,11 +498,8 @@ describe('broker: wake() when the page comes back', () => {
   it('retries a fatal failure, and cuts a backoff short (a second after the last attempt)', async () => {
     sinon.stub(Math, 'random').returns(1);
     for (const error of [fatal(), transient(60 * SECOND)]) {
-      const loader = fakeLoader();
-      const broker = new TokenBroker(loader.load);
       const a = subscriber();
-      broker.subscribe(a);
-      broker.request(a);
+      const { broker, loader } = requested(a);
       await loader.reject(error);
       await clock.tickAsync(SECOND);
       broker.wake();
@@ -561,11 +529,7 @@ describe('broker: the last widget to leave stops everything', () => {
     const onIdle = sinon.spy();
     const loader = fakeLoader();
     const broker = new TokenBroker(loader.load, onIdle);
-    const a = subscriber();
-    const off = broker.subscribe(a);
-    broker.request(a);
-    await loader.resolve(grant('t1'));
-    off();
+    const off = await cameAndLeft(broker, loader);
     expect(onIdle.callCount).to.equal(1);
     expect(clock.countTimers()).to.equal(0);
     await clock.tickAsync(DAY);
@@ -613,11 +577,7 @@ describe('broker: the last widget to leave stops everything', () => {
     const key = Symbol('spa');
     const loader = fakeLoader();
     const broker = sharedBroker(key, () => loader.load);
-    const a = subscriber();
-    const off = broker.subscribe(a);
-    broker.request(a);
-    await loader.resolve(grant('t1'));
-    off();
+    await cameAndLeft(broker, loader);
     expect(clock.countTimers(), 'nothing runs while no widget is there').to.equal(0);
     await clock.tickAsync(5 * MINUTE);
     const again = sharedBroker(key, () => loader.load);
@@ -635,11 +595,7 @@ describe('broker: the last widget to leave stops everything', () => {
     const key = Symbol('stale');
     const loader = fakeLoader();
     const broker = sharedBroker(key, () => loader.load);
-    const a = subscriber();
-    const off = broker.subscribe(a);
-    broker.request(a);
-    await loader.resolve(grant('t1'));
-    off();
+    await cameAndLeft(broker, loader);
     clock.setSystemTime(Date.now() + 16 * MINUTE);
     expect(sharedBroker(key, () => fakeLoader().load)).not.to.equal(broker);
   });
@@ -659,15 +615,9 @@ describe('broker: timers that could misfire', () => {
     const a = subscriber(MINUTE);
     // A 15-minute token the backend had cached: 40 s remain, less than the 60 s margin.
     const { loader } = await brokerWithToken(grant('t1', 15 * MINUTE, 40 * SECOND), a);
-    await clock.tickAsync(20 * SECOND - 1);
-    expect(loader.load.callCount, 'no refetch loop').to.equal(1);
-    await clock.tickAsync(1);
-    expect(loader.load.callCount).to.equal(2);
+    await expectNextLoadIn(loader, 20 * SECOND, 1, 'no refetch loop');
     await loader.resolve(grant('t2', 15 * MINUTE, 40 * SECOND));
-    await clock.tickAsync(20 * SECOND - 1);
-    expect(loader.load.callCount).to.equal(2);
-    await clock.tickAsync(1);
-    expect(loader.load.callCount).to.equal(3);
+    await expectNextLoadIn(loader, 20 * SECOND, 2);
   });
 
   // BUG (latent: the element never reuses an idle broker, since sharedBroker forgets it and element scope makes a new
@@ -677,11 +627,7 @@ describe('broker: timers that could misfire', () => {
   it('schedules the refresh again when used after stop()', async () => {
     const loader = fakeLoader();
     const broker = new TokenBroker(loader.load);
-    const a = subscriber();
-    const off = broker.subscribe(a);
-    broker.request(a);
-    await loader.resolve(grant('t1'));
-    off();
+    await cameAndLeft(broker, loader);
     const b = subscriber();
     broker.subscribe(b);
     broker.request(b);
@@ -693,11 +639,8 @@ describe('broker: timers that could misfire', () => {
 describe('broker: Retry-After has a ceiling', () => {
   it('a Retry-After of a day is honoured for 10 minutes, not a day', async () => {
     sinon.stub(Math, 'random').returns(1);
-    const loader = fakeLoader();
-    const broker = new TokenBroker(loader.load);
     const a = subscriber();
-    broker.subscribe(a);
-    broker.request(a);
+    const { loader } = requested(a);
     await loader.reject(transient(DAY));
     expect(a.onFailure.lastCall.args[1]).to.equal(NOW + 10 * MINUTE);
     await clock.tickAsync(10 * MINUTE);
