@@ -61,6 +61,13 @@ const FAILED = Symbol('store failed');
 // 100 ms at most. A vendor call takes tens to hundreds of ms, so a waiter is rarely more than one pause late.
 const FIRST_PAUSE_MS = 10;
 const LONGEST_PAUSE_MS = 100;
+/**
+ * How long a waiter keeps looking through a failing store. One silence of Redis makes a store give up on every command
+ * waiting on it at once, and then pause for a second (redis/commands.ts): a waiter that went on alone at the first
+ * failure would call the vendor beside the instance it was waiting for, which is calling and will store the token.
+ * A store failing for longer than this is down, and the waiter goes on as a single instance would.
+ */
+const STORE_FAILURE_GRACE_MS = 2_000;
 
 /**
  * Each user's token: from the cache while it has life enough, else from one vendor call per user however many of
@@ -176,17 +183,27 @@ export class UserTokens<User> {
     // The wait is bounded: the claim lapses after timeoutMs, whereupon this instance takes the call over.
     const giveUpAt = performance.now() + timeoutMs + LONGEST_PAUSE_MS * 2;
     let pause = FIRST_PAUSE_MS;
+    // Set once another instance's claim was seen: from then on a failing store is waited through, for a while.
+    let failingSince: number | null = null;
+    let waiting = false;
+    /** After a store failure: whether to go on alone now (no other instance known to call, or the store is down). */
+    const goAlone = (): boolean => {
+      const at = performance.now();
+      failingSince ??= at;
+      return !waiting || at - failingSince >= STORE_FAILURE_GRACE_MS || at >= giveUpAt;
+    };
     for (;;) {
-      let release: (() => Promise<void>) | null;
+      let release: (() => Promise<void>) | null | undefined;
       try {
         release = await singleFlight.claim(key, timeoutMs);
+        if (release !== null && typeof release !== 'function') {
+          this.#options.onStoreError();
+          return alone();
+        }
       } catch {
         this.#options.onStoreError();
-        return alone();
-      }
-      if (release !== null && typeof release !== 'function') {
-        this.#options.onStoreError();
-        return alone();
+        if (goAlone()) return alone();
+        release = undefined;
       }
       if (release) {
         const done = release;
@@ -202,12 +219,21 @@ export class UserTokens<User> {
         // Let go once the token is in the shared cache, where the waiting instances look for it (or the call failed).
         return this.#issue(key, user, controller, found !== FAILED, (stored) => storing(stored.finally(unlock)));
       }
+      if (release === null) {
+        waiting = true;
+        failingSince = null;
+      }
       if (performance.now() >= giveUpAt) return alone();
       await pauseFor(pause, controller.signal);
       pause = Math.min(pause * 2, LONGEST_PAUSE_MS);
       found = await this.#readShared(key);
-      if (found === FAILED) return alone();
-      if (found) return this.#adopt(key, found);
+      if (found === FAILED) {
+        if (goAlone()) return alone();
+      } else if (found) {
+        return this.#adopt(key, found);
+      } else {
+        failingSince = null;
+      }
     }
   }
 
