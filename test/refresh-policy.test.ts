@@ -13,6 +13,7 @@ import {
   until,
   type TestScope,
 } from './support/browser.js';
+import type { ScopeConfig } from './support/test-backend.js';
 
 const HOUR = 3_600_000;
 
@@ -50,6 +51,21 @@ function mountWidgets(scope: TestScope, count = 1, attributes = 'refresh-margin=
   return { container, widgets, widget: widgets[0]!, log };
 }
 
+/**
+ * A test scope on the fake clock (`skew` ms off the endpoint's), its endpoint answering as `config` says, and `count`
+ * widgets mounted on it; `random` is what Math.random returns from then on (the backoff's jitter).
+ */
+async function mounted(
+  config: ScopeConfig,
+  { count = 1, skew = 0, random }: { count?: number; skew?: number; random?: number } = {},
+) {
+  const scope = await testScope();
+  const time = track(fakeTime(scope, skew));
+  if (random !== undefined) sinon.stub(Math, 'random').returns(random);
+  await time.configure(config);
+  return { scope, time, ...mountWidgets(scope, count) };
+}
+
 const vendorOf = (widget: SecureWidget) => widget.querySelector<PolicyWidget>('policy-widget')!;
 const rejected = () =>
   new CustomEvent('rai-error', { bubbles: true, composed: true, detail: { code: 'token_expired' } });
@@ -61,11 +77,8 @@ function setVisibility(state: DocumentVisibilityState) {
 
 describe('transient failures retry with backoff; fatal ones wait', () => {
   it('retries a 503 on the announced schedule and recovers by itself', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    sinon.stub(Math, 'random').returns(1); // full jitter at its ceiling: 1 s, 2 s, 4 s…
-    await time.configure({ respond: 'status', status: 503 });
-    const { widget, log } = mountWidgets(scope);
+    // Full jitter at its ceiling (random 1): 1 s, 2 s, 4 s…
+    const { scope, time, widget, log } = await mounted({ respond: 'status', status: 503 }, { random: 1 });
     const first = await nextEvent(widget, 'secure-widget-error');
     expect(first.detail).to.include({ code: 'endpoint-http', status: 503, fatal: false });
     expect(first.detail.retryAt).to.equal(Date.now() + 1_000);
@@ -86,10 +99,7 @@ describe('transient failures retry with backoff; fatal ones wait', () => {
   });
 
   it('honours Retry-After when it asks for longer', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    await time.configure({ respond: 'status', status: 429, retryAfter: '30' });
-    const { widget } = mountWidgets(scope);
+    const { scope, time, widget } = await mounted({ respond: 'status', status: 429, retryAfter: '30' });
     const error = await nextEvent(widget, 'secure-widget-error');
     expect(error.detail.retryAt).to.equal(Date.now() + 30_000);
     await time.advance(29_000);
@@ -99,10 +109,7 @@ describe('transient failures retry with backoff; fatal ones wait', () => {
   });
 
   it('a 401 is fatal: no retry by itself, but a tab coming back or going online tries again', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    await time.configure({ respond: 'status', status: 401 });
-    const { widget } = mountWidgets(scope);
+    const { scope, time, widget } = await mounted({ respond: 'status', status: 401 });
     const error = await nextEvent(widget, 'secure-widget-error');
     expect(error.detail).to.include({ fatal: true, status: 401 });
     expect(error.detail.retryAt).to.equal(undefined);
@@ -125,10 +132,7 @@ describe('transient failures retry with backoff; fatal ones wait', () => {
   });
 
   it('a hidden tab does not try again on visibilitychange', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    await time.configure({ respond: 'status', status: 401 });
-    const { widget } = mountWidgets(scope);
+    const { scope, time, widget } = await mounted({ respond: 'status', status: 401 });
     await nextEvent(widget, 'secure-widget-error');
     // Past the floor under every request, so that only the visibility keeps a wake from fetching.
     await time.advance(1_000);
@@ -141,10 +145,7 @@ describe('transient failures retry with backoff; fatal ones wait', () => {
   });
 
   it('a failed prefetch does not disturb the widget until its token runs out', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    await time.configure({ ttlSeconds: 60 });
-    const { widget, log } = mountWidgets(scope);
+    const { time, widget, log } = await mounted({ ttlSeconds: 60 });
     await nextEvent(widget, 'secure-widget-ready');
     await time.configure({ ttlSeconds: 60, respond: 'status', status: 401 });
     await time.advance(50_500);
@@ -160,11 +161,7 @@ describe('transient failures retry with backoff; fatal ones wait', () => {
 
 describe('one schedule per endpoint', () => {
   it('50 widgets on a failing endpoint follow one backoff and recover from one response', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    sinon.stub(Math, 'random').returns(1);
-    await time.configure({ respond: 'status', status: 503 });
-    const { widgets, log } = mountWidgets(scope, 50);
+    const { scope, time, widgets, log } = await mounted({ respond: 'status', status: 503 }, { count: 50, random: 1 });
     await until(() => log.of('secure-widget-error').length === 50, 'every widget to hear the failure');
     expect(scope.started()).to.equal(1);
     for (const [step, delay] of [1_000, 2_000, 4_000].entries()) {
@@ -187,10 +184,7 @@ describe('one schedule per endpoint', () => {
 describe('skew-proof: a client clock hours off', () => {
   for (const skew of [2 * HOUR, -2 * HOUR]) {
     it(`refreshes on time, without a loop, with the endpoint's clock ${skew > 0 ? 'ahead' : 'behind'} by 2 h`, async () => {
-      const scope = await testScope();
-      const time = track(fakeTime(scope, skew));
-      await time.configure({ ttlSeconds: 60 });
-      const { widget, log } = mountWidgets(scope);
+      const { scope, time, widget, log } = await mounted({ ttlSeconds: 60 }, { skew });
       await nextEvent(widget, 'secure-widget-ready');
       expect(widget.expiresAt! - Date.now()).to.be.within(59_000, 61_000);
       expect(scope.started()).to.equal(1);
@@ -227,10 +221,7 @@ describe('skew-proof: a client clock hours off', () => {
 
 describe('sleep and background tabs', () => {
   it('a tab that slept past expiry fetches at once when visible and reloads the vendor', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    await time.configure({ ttlSeconds: 60 });
-    const { widget, log } = mountWidgets(scope);
+    const { scope, time, widget, log } = await mounted({ ttlSeconds: 60 });
     await nextEvent(widget, 'secure-widget-ready');
     // Asleep: the clocks move on, no timer runs.
     await time.configure({ ttlSeconds: 60 });
@@ -246,10 +237,7 @@ describe('sleep and background tabs', () => {
   });
 
   it('a long-lived token does not fire at once through timer overflow', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    await time.configure({ ttlSeconds: 30 * 24 * 3600 });
-    const { widget } = mountWidgets(scope);
+    const { scope, time, widget } = await mounted({ ttlSeconds: 30 * 24 * 3600 });
     await nextEvent(widget, 'secure-widget-ready');
     await time.advance(60_000);
     expect(scope.started()).to.equal(1);
@@ -258,10 +246,7 @@ describe('sleep and background tabs', () => {
 
 describe('bursts of expiry events', () => {
   it('5 events in 100 ms while the next token is fetched: one fetch, one reload', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    await time.configure({ ttlSeconds: 60 });
-    const { widget, log } = mountWidgets(scope);
+    const { scope, time, widget, log } = await mounted({ ttlSeconds: 60 });
     await nextEvent(widget, 'secure-widget-ready');
     // Past the floor under every request (one a second), so that the first event fetches at once.
     await time.advance(1_000);
@@ -280,10 +265,7 @@ describe('bursts of expiry events', () => {
   });
 
   it('5 events at once with the next token in hand: no fetch, one reload', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    await time.configure({ ttlSeconds: 60 });
-    const { widget, log } = mountWidgets(scope);
+    const { scope, time, widget, log } = await mounted({ ttlSeconds: 60 });
     await nextEvent(widget, 'secure-widget-ready');
     await time.advance(51_000);
     await until(() => log.of('secure-widget-token').length === 2, 'the prefetched token');
@@ -297,10 +279,7 @@ describe('bursts of expiry events', () => {
   });
 
   it('events that go on after the reload earn one follow-up, never a reload loop', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    await time.configure({ ttlSeconds: 60 });
-    const { widget, log } = mountWidgets(scope);
+    const { scope, time, widget, log } = await mounted({ ttlSeconds: 60 });
     await nextEvent(widget, 'secure-widget-ready');
     await time.advance(51_000);
     await until(() => log.of('secure-widget-token').length === 2, 'the prefetched token');
@@ -325,10 +304,7 @@ describe('bursts of expiry events', () => {
 
 describe('opaque tokens', () => {
   it('are scheduled by expiresIn', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    await time.configure({ respond: 'opaque', ttlSeconds: 60 });
-    const { widget, log } = mountWidgets(scope);
+    const { scope, time, widget, log } = await mounted({ respond: 'opaque', ttlSeconds: 60 });
     await nextEvent(widget, 'secure-widget-ready');
     expect(vendorOf(widget).getAttribute('embed-token')).to.match(/^opaque-/);
     await time.advance(49_000);
@@ -339,10 +315,7 @@ describe('opaque tokens', () => {
   });
 
   it('without any expiry hint, are renewed only when the vendor rejects them', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    await time.configure({ respond: 'opaque-bare' });
-    const { widget } = mountWidgets(scope);
+    const { scope, time, widget } = await mounted({ respond: 'opaque-bare' });
     await nextEvent(widget, 'secure-widget-ready');
     expect(widget.expiresAt).to.equal(null);
     await time.advance(24 * HOUR);
@@ -372,10 +345,7 @@ describe('no leaks, no double work', () => {
   });
 
   it('the last widget to leave stops the schedule: no request after it is gone', async () => {
-    const scope = await testScope();
-    const time = track(fakeTime(scope));
-    await time.configure({ ttlSeconds: 60 });
-    const { container, widgets } = mountWidgets(scope, 3);
+    const { scope, time, container, widgets } = await mounted({ ttlSeconds: 60 }, { count: 3 });
     await Promise.all(widgets.map((widget) => nextEvent(widget, 'secure-widget-ready')));
     container.remove();
     // Teardown waits a microtask (a move is not a removal): it has run in a later task.
