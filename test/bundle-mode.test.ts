@@ -15,6 +15,14 @@ class ProbeWidget extends HTMLElement {
 }
 customElements.define('probe-widget', ProbeWidget);
 
+/** A widget on `endpoint` whose template stamps a probe-widget. */
+function probeWidgetFor(endpoint: string) {
+  return mount(`
+    <secure-widget token-endpoint="${endpoint}">
+      <template><probe-widget></probe-widget></template>
+    </secure-widget>`).querySelector('secure-widget')!;
+}
+
 describe('bundle mode against the reference vendor', () => {
   it('renders the vendor widget with a token from the host endpoint', async () => {
     const container = mount(`
@@ -40,11 +48,7 @@ describe('bundle mode against the reference vendor', () => {
   it('stamps the template only once the token is on the vendor element', async () => {
     ProbeWidget.seen = [];
     const scope = await testScope();
-    const container = mount(`
-      <secure-widget token-endpoint="${scope.endpoint}">
-        <template><probe-widget></probe-widget></template>
-      </secure-widget>`);
-    const widget = container.querySelector('secure-widget')!;
+    const widget = probeWidgetFor(scope.endpoint);
     expect(widget.querySelector('probe-widget')).to.equal(null);
     await nextEvent(widget, 'secure-widget-ready');
     expect(ProbeWidget.seen).to.have.length(1);
@@ -93,28 +97,20 @@ describe('bundle mode against the reference vendor', () => {
   it('accepts every response shape of the contract', async () => {
     for (const respond of ['ok', 'token', 'data-envelope', 'text', 'opaque'] as const) {
       const scope = await testScope({ respond });
-      const container = mount(`
-        <secure-widget token-endpoint="${scope.endpoint}">
-          <template><probe-widget></probe-widget></template>
-        </secure-widget>`);
-      const widget = container.querySelector('secure-widget')!;
+      const widget = probeWidgetFor(scope.endpoint);
       const token = await nextEvent(widget, 'secure-widget-token');
       expect(token.detail.source, respond).to.equal('endpoint');
       await nextEvent(widget, 'secure-widget-ready');
       const attribute = widget.querySelector('probe-widget')!.getAttribute('embed-token')!;
       expect(attribute, respond).to.match(respond === 'opaque' ? /^opaque-/ : /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
       expect(widget.expiresAt, respond).to.be.a('number');
-      container.remove();
+      widget.parentElement!.remove();
     }
   });
 
   it('orders its events like the platform: token, then ready', async () => {
     const scope = await testScope();
-    const container = mount(`
-      <secure-widget token-endpoint="${scope.endpoint}">
-        <template><probe-widget></probe-widget></template>
-      </secure-widget>`);
-    const widget = container.querySelector('secure-widget')!;
+    const widget = probeWidgetFor(scope.endpoint);
     const log = recordEvents(widget, ['secure-widget-token', 'secure-widget-ready', 'secure-widget-error']);
     await nextEvent(widget, 'secure-widget-ready');
     expect(log.events.map((event) => event.type)).to.deep.equal(['secure-widget-token', 'secure-widget-ready']);

@@ -16,6 +16,18 @@ function widgetFor(endpoint: string, attributes = ''): SecureWidget {
     </secure-widget>`).querySelector('secure-widget')!;
 }
 
+/** A widget that got ready, then was removed from the page and torn down (its vendor element gone). */
+async function readyThenRemoved() {
+  const scope = await testScope();
+  const widget = widgetFor(scope.endpoint);
+  await nextEvent(widget, 'secure-widget-ready');
+  const parent = widget.parentElement!;
+  widget.remove();
+  await nextTask();
+  expect(widget.querySelector('probe-widget'), 'torn down').to.equal(null);
+  return { scope, widget, parent };
+}
+
 describe('cleans up after itself', () => {
   it('a moved element keeps its token and makes no request', async () => {
     const scope = await testScope();
@@ -48,13 +60,7 @@ describe('cleans up after itself', () => {
   });
 
   it('the stamped vendor element is removed on disconnect and stamped again on reconnect', async () => {
-    const scope = await testScope();
-    const widget = widgetFor(scope.endpoint);
-    await nextEvent(widget, 'secure-widget-ready');
-    const parent = widget.parentElement!;
-    widget.remove();
-    await nextTask();
-    expect(widget.querySelector('probe-widget')).to.equal(null);
+    const { widget, parent } = await readyThenRemoved();
     const ready = nextEvent(widget, 'secure-widget-ready');
     parent.append(widget);
     await ready;
@@ -62,13 +68,7 @@ describe('cleans up after itself', () => {
   });
 
   it('a widget that comes back later (a single-page app navigating) reuses the valid token: no request', async () => {
-    const scope = await testScope();
-    const widget = widgetFor(scope.endpoint);
-    await nextEvent(widget, 'secure-widget-ready');
-    const parent = widget.parentElement!;
-    widget.remove();
-    await nextTask();
-    expect(widget.querySelector('probe-widget'), 'torn down').to.equal(null);
+    const { scope, widget, parent } = await readyThenRemoved();
     const token = nextEvent(widget, 'secure-widget-token');
     parent.append(widget);
     expect((await token).detail.source).to.equal('shared');
