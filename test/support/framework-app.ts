@@ -49,7 +49,6 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -58,6 +57,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { createReferenceVendor } from '../../demo/vendor/index.js';
 import { toNodeListener } from '../../src/server/index.js';
 import { chromiumArgs, chromiumPath } from './chromium.mjs';
+import { freePort } from './free-port.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const EXAMPLES = path.join(ROOT, 'demo/examples');
@@ -215,15 +215,6 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 function removeTree(folder: string): void {
   const removed = spawnSync('rm', ['-rf', folder], { stdio: 'ignore' });
   if (removed.error || removed.status !== 0) rmSync(folder, { recursive: true, force: true });
-}
-
-/** A free TCP port (on 127.0.0.1; the servers listen on all interfaces or on it). */
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

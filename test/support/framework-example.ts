@@ -1,10 +1,11 @@
 /**
- * The tests of the SvelteKit, Astro and Angular examples, on framework-app.ts's plumbing: one set-up for a suite, and
- * what every such example must show (issue 18, item 5), checked the same way for each. The page carries a
- * server-rendered token and no secret; the widget reaches ready with the vendor's card and no console error or
- * hydration warning; no token request at load; a renewal through the token endpoint; the element's events reach the
- * framework's own state (the example shows them in `#status`, `#tokens` and `#first-source`, bound the framework's
- * way). Each example's page is `/`, its token endpoint `/api/widget-token`.
+ * The tests of the framework examples, on framework-app.ts's plumbing: one set-up for a suite, and what every such
+ * example must show (issue 18, item 5), checked the same way for each. The page carries a server-rendered token and no
+ * secret; the widget reaches ready with the vendor's card and no console error or hydration warning; no token request
+ * at load; a renewal through the token endpoint; the element's events reach the framework's own state. Each example's
+ * page is `/`, its token endpoint `/api/widget-token`. SvelteKit, Astro and Angular (on Node 22) show the events in
+ * `#status`, `#tokens` and `#first-source` and are checked by `checkServerRenderedWidget`; Next.js and Nuxt (on this
+ * process's Node) keep theirs in `#status`, `#sources` and `#error`, and `routePageTests` declares their tests.
  *
  *   exampleSuite('astro', 'the Astro example', (example) => {   // skipped, saying why, when something is missing
  *     it('…', async () => {                                        // before: vendor, install, Chromium; after: stop
@@ -20,10 +21,11 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'puppeteer-core';
-import type { AppServer, InstalledApp, LaunchedBrowser, RunningVendor } from './framework-app.js';
+import { decodeJwt } from 'jose';
+import type { AppServer, InstalledApp, LaunchedBrowser, RunningVendor, Visit } from './framework-app.js';
 import { installApp, launchBrowser, openPage, skipReason, startVendor } from './framework-app.js';
 import { waitForVendorCard } from './vendor-card.js';
 
@@ -94,29 +96,61 @@ const JWT = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
 /** An example's suite: what `setUpExample` made, for its tests. */
 export interface Example {
+  /** The example's folder under demo/examples, and the prefix of the suite's log lines (`# example-<name>: …`). */
+  readonly name: string;
   readonly vendor: RunningVendor;
   readonly app: InstalledApp;
   readonly browser: Browser;
   /** The server `serve` started last. */
   readonly server: AppServer;
-  /** Stops the example's server if one runs, and starts `command` with the vendor's variables (and `env`). */
-  serve(command: string, args: readonly string[], env?: Record<string, string>): Promise<AppServer>;
+  /**
+   * Stops the example's server if one runs, and starts `command` with the vendor's variables (and `env`): the suite's
+   * vendor, or `options.vendor`; `options.timeoutMs` bounds the wait for its first answer.
+   */
+  serve(
+    command: string,
+    args: readonly string[],
+    env?: Record<string, string>,
+    options?: { vendor?: RunningVendor; timeoutMs?: number },
+  ): Promise<AppServer>;
+  /** Stops the example's server if one runs. */
+  stop(): Promise<void>;
+}
+
+export interface ExampleOptions {
+  /**
+   * Whether the example's commands and server run on a Node 22 (`nodeForFrameworks`), and the suite is skipped where
+   * none can be had; default true. Next.js and Nuxt run on this process's Node.
+   */
+  node22?: boolean;
+  /** The variables its server reads the vendor's settings from; default `vendor.env` (`WIDGET_*`). */
+  env?: (vendor: RunningVendor) => Record<string, string>;
+  /** The suite's timeout; default 5 minutes. */
+  timeoutMs?: number;
 }
 
 /**
  * The suite of `demo/examples/<name>`: skipped with one printed line when something it needs is missing (framework-app's
  * `skipReason`, and a Node 22), else set up by `setUpExample` for the tests that `body` declares.
  */
-export function exampleSuite(name: string, title: string, body: (example: Example) => void): void {
-  const skip = skipReason(`example-${name}`, [NODE_22_REQUIREMENT]);
-  describe(title, { skip, timeout: 300_000 }, () => body(setUpExample(name)));
+export function exampleSuite(
+  name: string,
+  title: string,
+  body: (example: Example) => void,
+  options: ExampleOptions = {},
+): void {
+  const { node22 = true, timeoutMs = 300_000 } = options;
+  const skip = skipReason(`example-${name}`, node22 ? [NODE_22_REQUIREMENT] : []);
+  describe(title, { skip, timeout: timeoutMs }, () => body(setUpExample(name, options)));
 }
 
 /**
  * Registers the suite's hooks: before its tests, the reference vendor with short tokens, the example installed in a
- * temporary copy (every command and server of it on Node 22: `nodeForFrameworks`) and Chromium; after them, all of it stopped and deleted. Logs how long the install and the suite took.
+ * temporary copy (every command and server of it on Node 22: `nodeForFrameworks`, unless `node22` is false) and
+ * Chromium; after them, all of it stopped and deleted. Logs how long the install and the suite took.
  */
-export function setUpExample(example: string): Example {
+export function setUpExample(example: string, options: ExampleOptions = {}): Example {
+  const { node22 = true, env: vendorEnv = (vendor: RunningVendor) => vendor.env } = options;
   const started = Date.now();
   let vendor: RunningVendor | undefined;
   let app: InstalledApp | undefined;
@@ -126,10 +160,14 @@ export function setUpExample(example: string): Example {
     if (value === undefined) throw new Error(`example-${example}: no ${what} (its set-up failed)`);
     return value;
   };
+  const stop = async () => {
+    await server?.stop();
+    server = undefined;
+  };
 
   before(async () => {
     vendor = await startVendor({ ttlSeconds: WIDGET_TTL_SECONDS });
-    const node = await nodeForFrameworks();
+    const node = node22 ? await nodeForFrameworks() : undefined;
     // Side by side, and whichever succeeds is kept for after() to close, even when the other fails.
     const [installed, browser] = await Promise.allSettled([installApp(example, { node }), launchBrowser()]);
     if (installed.status === 'fulfilled') app = installed.value;
@@ -138,7 +176,7 @@ export function setUpExample(example: string): Example {
     console.log(`# example-${example}: installed in ${Date.now() - started} ms`);
   });
   after(async () => {
-    await server?.stop();
+    await stop();
     await launched?.close();
     app?.remove();
     await vendor?.close();
@@ -146,6 +184,7 @@ export function setUpExample(example: string): Example {
   });
 
   return {
+    name: example,
     get vendor() {
       return ready(vendor, 'vendor');
     },
@@ -158,12 +197,15 @@ export function setUpExample(example: string): Example {
     get server() {
       return ready(server, 'server');
     },
-    async serve(command, args, env = {}) {
-      await server?.stop();
-      server = undefined;
-      server = await ready(app, 'app').start(command, args, { env: { ...ready(vendor, 'vendor').env, ...env } });
+    async serve(command, args, env = {}, { vendor: serverVendor = ready(vendor, 'vendor'), timeoutMs } = {}) {
+      await stop();
+      server = await ready(app, 'app').start(command, args, {
+        env: { ...vendorEnv(serverVendor), ...env },
+        timeoutMs,
+      });
       return server;
     },
+    stop,
   };
 }
 
@@ -253,11 +295,7 @@ export async function checkServerRenderedWidget(check: ServerRenderedWidgetCheck
     );
 
     assert.deepEqual(visit.problems(), [], 'no console error, no uncaught error, no hydration warning');
-    // DevTools shows each token request as completed, not canceled (issue 18, item 7).
-    const endpointFailures = visit.failures.filter(
-      (failure) => new URL(failure.split(' ')[1]!).pathname === TOKEN_ENDPOINT,
-    );
-    assert.deepEqual(endpointFailures, [], 'every token request completed (none shows as canceled)');
+    assertTokenRequestsCompleted(visit);
     assert.ok(!server.output().includes(vendor.accessKey), "the access key is in no line of the server's output");
     assert.ok(!server.output().includes(token), "the page's token is in no line of the server's output");
   } finally {
@@ -269,19 +307,224 @@ function text(page: Page, selector: string): Promise<string | null> {
   return page.$eval(selector, (element) => element.textContent);
 }
 
+/** DevTools shows each token request of the visit as completed, not canceled (issue 18, item 7). */
+function assertTokenRequestsCompleted(visit: Visit): void {
+  const endpointFailures = visit.failures.filter(
+    (failure) => new URL(failure.split(' ')[1]!).pathname === TOKEN_ENDPOINT,
+  );
+  assert.deepEqual(endpointFailures, [], 'every token request completed (none shows as canceled)');
+}
+
 /**
  * The token endpoint as the element and a foreign page meet it: GET and POST (with the page's own `Origin`, as a
- * browser sends it) answer a JWT that no cache may keep; another site's request is refused with 403.
+ * browser sends it, unless `origin` is false) answer a JWT that no cache may keep; another site's request is refused
+ * with 403. With `unexportedMethod`, a PUT is answered 405 (a route that exports GET and POST only).
  */
-export async function checkTokenEndpoint(server: AppServer): Promise<void> {
+export async function checkTokenEndpoint(
+  server: AppServer,
+  { origin = true, unexportedMethod = false }: { origin?: boolean; unexportedMethod?: boolean } = {},
+): Promise<void> {
   const url = new URL(TOKEN_ENDPOINT, server.url);
   for (const method of ['GET', 'POST']) {
-    const response = await fetch(url, { method, headers: { Accept: 'application/json', Origin: server.url } });
+    const headers = { Accept: 'application/json', ...(origin && { Origin: server.url }) };
+    const response = await fetch(url, { method, headers });
     assert.equal(response.status, 200, `${method} ${TOKEN_ENDPOINT}`);
     assert.equal(response.headers.get('Cache-Control'), 'no-store', `${method}: no-store`);
     assert.match(((await response.json()) as { embedToken: string }).embedToken, JWT, `${method}: a JWT`);
   }
-  const foreign = await fetch(url, { headers: { 'Sec-Fetch-Site': 'cross-site', Origin: 'https://evil.example' } });
+  if (unexportedMethod) {
+    const put = await fetch(url, { method: 'PUT' });
+    assert.equal(put.status, 405, 'a method the route does not export');
+    await put.body?.cancel();
+  }
+  const foreign = await fetch(url, {
+    headers: { 'Sec-Fetch-Site': 'cross-site', ...(origin && { Origin: 'https://evil.example' }) },
+  });
   assert.equal(foreign.status, 403, 'a request from another site');
   await foreign.body?.cancel();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Next.js and Nuxt: each test file drives its own page (two widgets and React state; one widget and Vue state) through
+// the same steps, checked here.
+
+/** Generous: a busy 2-core machine; every wait ends on a signal, not on its timeout. */
+const READY_TIMEOUT_MS = 30_000;
+/** A dev server compiles the page on its first visit. */
+const DEV_READY_TIMEOUT_MS = 120_000;
+
+/**
+ * When the element renews `token` (ms since the epoch): `refresh-margin` (60 s) before expiry, but never earlier than
+ * half-way through its life, so half-way here. Less a second: `iat` and `exp` are whole seconds. A token request before
+ * then was made at load, however slow the machine was to get there.
+ */
+function renewalDue(token: string): number {
+  const { iat, exp } = decodeJwt(token);
+  return (exp! - (exp! - iat!) / 2) * 1000 - 1_000;
+}
+
+/** The widget that renews through the token endpoint, by its id in both pages, and its vendor element. */
+const ENDPOINT_VENDOR_ELEMENT = '#endpoint-widget demo-widget';
+
+function vendorToken(visit: Visit): Promise<string | null> {
+  return visit.page.$eval(ENDPOINT_VENDOR_ELEMENT, (child) => child.getAttribute('embed-token'));
+}
+
+/** Runs the example's production build (`<command> build`), and logs how long it took. */
+async function buildForProduction(example: Example, command: string): Promise<void> {
+  const begun = Date.now();
+  await example.app.run(command, ['build']);
+  console.log(`# example-${example.name}: ${path.basename(command)} build in ${Date.now() - begun} ms`);
+}
+
+/**
+ * The page as the server sends it to a visitor who followed a link from another site (the page's own token request
+ * still passes the site check): 200, the plain vendor child and no `<template>`, no access key, one vendor call.
+ * `widgets` checks what the framework rendered and returns the token it put into the page, checked unexpired.
+ */
+async function checkRenderedPage(
+  example: Example,
+  widgets: (html: string, response: Response) => string,
+): Promise<void> {
+  const { vendor } = example;
+  const calls = vendor.tokenCalls();
+  const response = await fetch(new URL('/', example.server.url), { headers: { 'Sec-Fetch-Site': 'cross-site' } });
+  assert.equal(response.status, 200);
+  const html = await response.text();
+  const token = widgets(html, response);
+  assert.ok(decodeJwt(token).exp! * 1000 > Date.now(), 'the rendered token is unexpired');
+  assert.match(html, /<demo-widget community-id="42" data-user-id="u1"><\/demo-widget>/, 'the plain vendor child');
+  assert.doesNotMatch(html, /<template/, 'no <template> child');
+  assert.ok(!html.includes(vendor.accessKey), 'the access key never reaches the page');
+  assert.equal(vendor.tokenCalls(), calls + 1, 'one vendor call for the page');
+}
+
+export interface HydrationCheck {
+  /**
+   * The ids of the page's widgets, `endpoint-widget` among them. Every one renews through the token endpoint (the
+   * Next.js page's inline fetchToken calls it too).
+   */
+  readonly widgets: readonly string[];
+  /** Whether the page's widgets are ready; run in the page. */
+  readonly widgetsReady: () => boolean;
+  /** Whether the page's state shows the renewal (`#sources`: `markup endpoint`); run in the page. */
+  readonly renewed: () => boolean;
+}
+
+/**
+ * The production server's page in Chromium: the widgets ready with the server-rendered token, each one's first
+ * `secure-widget-token` from the markup, no token request before that token was due for renewal, every widget
+ * hydrated. Then the renewal, half-way through the short token's life: the endpoint widget's vendor element holds a
+ * new token, fetched from the endpoint; `#error` says `none`; no console error or hydration warning; the access key in
+ * no line of the server's output or the console; every token request completed.
+ */
+async function checkHydrationAndRenewal(example: Example, check: HydrationCheck): Promise<void> {
+  const { server, vendor } = example;
+  const visit = await openPage(example.browser, `${server.url}/`);
+  try {
+    await visit.page.waitForFunction(check.widgetsReady, { timeout: READY_TIMEOUT_MS });
+    const events = await visit.events();
+    for (const id of check.widgets) {
+      const first = events.find((event) => event.id === id && event.type === 'secure-widget-token');
+      assert.equal(first?.source, 'markup', `${id}: the first token came from the page`);
+    }
+    const firstToken = await vendorToken(visit);
+    const early = (await visit.startedAt(TOKEN_ENDPOINT)).filter((start) => start < renewalDue(firstToken!));
+    assert.deepEqual(early, [], "no token request at load: none before the page's token was due for renewal");
+    await assertHydratedWidgets(visit.page);
+
+    await visit.page.waitForFunction(check.renewed, { timeout: READY_TIMEOUT_MS + WIDGET_TTL_SECONDS * 1000 });
+    const sources = await visit.page.$eval('#sources', (output) => output.textContent?.trim());
+    assert.match(sources ?? '', /^markup endpoint/);
+    const renewed = await vendorToken(visit);
+    assert.ok(renewed && JWT.test(renewed) && renewed !== firstToken, 'the vendor element holds the new token');
+    assert.ok(visit.requestsTo(TOKEN_ENDPOINT) >= check.widgets.length, 'the renewals went to the token endpoint');
+    assert.equal(await text(visit.page, '#error'), 'none', 'no error event');
+    assert.deepEqual(visit.problems(), [], 'no console error, no hydration warning');
+    assert.ok(!server.output().includes(vendor.accessKey), 'the access key is in no line the server printed');
+    assert.ok(!visit.console.some((entry) => entry.text.includes(vendor.accessKey)), 'nor in the console');
+    assertTokenRequestsCompleted(visit);
+  } finally {
+    await visit.close();
+  }
+}
+
+export interface DevServerCheck {
+  /** What the log line calls the server (`next dev`). */
+  readonly label: string;
+  readonly command: string;
+  /** Its arguments; `{port}` is the port it must listen on. */
+  readonly args: readonly string[];
+  /** Whether the page's widgets are ready; run in the page. */
+  readonly widgetsReady: () => boolean;
+}
+
+/**
+ * The example's dev server, where the framework reports hydration mismatches, in place of its production server:
+ * opened once, its widgets ready with no token request at load, and no console error or hydration warning. Its own
+ * vendor's tokens outlive a first compile: this looks for warnings, not renewals. Stops the server after.
+ */
+async function checkDevServer(example: Example, dev: DevServerCheck): Promise<void> {
+  await example.stop();
+  const devVendor = await startVendor({ ttlSeconds: 600 });
+  try {
+    const begun = Date.now();
+    const server = await example.serve(
+      dev.command,
+      dev.args,
+      {},
+      { vendor: devVendor, timeoutMs: DEV_READY_TIMEOUT_MS },
+    );
+    const visit = await openPage(example.browser, `${server.url}/`);
+    try {
+      // The framework reports a mismatch while it hydrates, before the widget may start (it waits for defer-hydration
+      // to go).
+      await visit.page.waitForFunction(dev.widgetsReady, { timeout: DEV_READY_TIMEOUT_MS });
+      assert.equal(visit.requestsTo(TOKEN_ENDPOINT), 0, 'no token request at load in dev either');
+      assert.deepEqual(visit.problems(), [], 'no console error, no hydration warning in dev');
+    } finally {
+      await visit.close();
+    }
+    console.log(`# example-${example.name}: ${dev.label}, start to ready in ${Date.now() - begun} ms`);
+  } finally {
+    await example.stop();
+    await devVendor.close();
+  }
+}
+
+export interface RoutePageTests extends HydrationCheck {
+  /** The CLI whose `build` makes the production build (with no secret in its environment). */
+  readonly build: string;
+  /** The production server: command and arguments (`{port}` the port it must listen on). */
+  readonly start: readonly [command: string, args: readonly string[]];
+  /** The page test's title, and its own checks of what the framework rendered (`checkRenderedPage`'s `widgets`). */
+  readonly rendered: readonly [title: string, widgets: (html: string, response: Response) => string];
+  /** What the framework calls the token endpoint (`Route Handler`), and whose state the page keeps (`React`). */
+  readonly route: string;
+  readonly framework: string;
+  readonly dev: Omit<DevServerCheck, 'widgetsReady'>;
+}
+
+/**
+ * Declares an example's tests, in order: the production build and server (`buildForProduction`), the page as served
+ * (`checkRenderedPage`), the token route (`checkTokenEndpoint`, with no `Origin`, and PUT refused), the page in
+ * Chromium (`checkHydrationAndRenewal`), then the dev server (`checkDevServer`).
+ */
+export function routePageTests(example: Example, tests: RoutePageTests): void {
+  it('builds in production mode with no secret in its environment', async () => {
+    await buildForProduction(example, tests.build);
+    await example.serve(...tests.start);
+  });
+  it(tests.rendered[0], async () => {
+    await checkRenderedPage(example, tests.rendered[1]);
+  });
+  it(`answers the token ${tests.route} on GET and POST, and refuses other sites`, async () => {
+    await checkTokenEndpoint(example.server, { origin: false, unexportedMethod: true });
+  });
+  it(`hydrates in Chromium: ready with no token request, events in ${tests.framework} state, then a renewal`, async () => {
+    await checkHydrationAndRenewal(example, tests);
+  });
+  it(`hydrates without a warning in ${tests.dev.label}`, async () => {
+    await checkDevServer(example, { ...tests.dev, widgetsReady: tests.widgetsReady });
+  });
 }

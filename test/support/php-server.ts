@@ -4,8 +4,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { freePort } from './free-port.js';
+
+export { freePort };
 
 export interface PhpServer {
   readonly url: string;
@@ -15,14 +16,6 @@ export interface PhpServer {
 }
 
 export const phpMissing = spawnSync('php', ['-v'], { stdio: 'ignore' }).error !== undefined;
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** `php -S 127.0.0.1:<port> <args…>` in `cwd`; `port` defaults to a free one. */
 export async function startPhp(
