@@ -12,6 +12,7 @@ import {
   testScope,
   tokenId,
   until,
+  WIDGET_EVENTS,
 } from './support/browser.js';
 
 /**
@@ -60,13 +61,7 @@ function mountConfigWidget(source: string) {
       <template><demo-config-widget settings="qvConfig"></demo-config-widget></template>
     </secure-widget>`);
   const widget = container.querySelector<SecureWidget>('secure-widget')!;
-  const log = recordEvents(widget, [
-    'secure-widget-token',
-    'secure-widget-ready',
-    'secure-widget-reload',
-    'secure-widget-error',
-    EXPIRY_EVENT,
-  ]);
+  const log = recordEvents(widget, [...WIDGET_EVENTS, EXPIRY_EVENT]);
   const vendor = () => widget.querySelector<DemoConfigWidget>('demo-config-widget');
   const expiryEvents = () => log.events.filter((event) => event.type === EXPIRY_EVENT);
   return { container, widget, log, vendor, expiryEvents };

@@ -7,10 +7,12 @@ import {
   fakeTime,
   mount,
   nextEvent,
+  readyWidgetsOfOneVendor,
   recordEvents,
   testScope,
   tokenId,
   until,
+  WIDGET_EVENTS,
   type TestScope,
 } from './support/browser.js';
 
@@ -43,14 +45,23 @@ afterEach(() => {
 async function readyWidget(scope: TestScope, inner: string, attributes = 'refresh-margin="10"') {
   const container = mount(`<secure-widget token-endpoint="${scope.endpoint}" ${attributes}>${inner}</secure-widget>`);
   const widget = container.querySelector<SecureWidget>('secure-widget')!;
-  const log = recordEvents(widget, [
-    'secure-widget-token',
-    'secure-widget-ready',
-    'secure-widget-reload',
-    'secure-widget-error',
-  ]);
+  const log = recordEvents(widget, WIDGET_EVENTS);
   await nextEvent(widget, 'secure-widget-ready');
   return { widget, log };
+}
+
+/** A ready widget stamping a plain vendor element (no reload() of its own); `reloadGlobal` names the vendor's global. */
+function plainVendorReady(scope: TestScope, reloadGlobal: string, vendorAttributes = '') {
+  const vendor = `<plain-vendor-widget${vendorAttributes && ` ${vendorAttributes}`}></plain-vendor-widget>`;
+  return readyWidget(scope, `<template>${vendor}</template>`, `reload-global="${reloadGlobal}"`);
+}
+
+/** The vendor element reports its token expired; resolves with the token it held, once the widget has reloaded it. */
+async function expiredAndReloaded(widget: SecureWidget, vendor: Element): Promise<string | null> {
+  const first = vendor.getAttribute('embed-token');
+  vendor.dispatchEvent(rejected());
+  await nextEvent(widget, 'secure-widget-reload');
+  return first;
 }
 
 describe('refreshes ahead of expiry', () => {
@@ -108,9 +119,7 @@ describe('recovers when the vendor fires its expiry event', () => {
     const scope = await testScope({ ttlSeconds: 60 });
     const { widget } = await readyWidget(scope, '<template><reloadable-widget></reloadable-widget></template>');
     const vendor = widget.querySelector<ReloadableWidget>('reloadable-widget')!;
-    const first = vendor.getAttribute('embed-token');
-    vendor.dispatchEvent(rejected());
-    await nextEvent(widget, 'secure-widget-reload');
+    const first = await expiredAndReloaded(widget, vendor);
     expect(scope.started()).to.equal(2);
     expect(vendor.reloadedWith).to.have.length(1);
     expect(vendor.reloadedWith[0]).to.not.equal(first);
@@ -120,15 +129,9 @@ describe('recovers when the vendor fires its expiry event', () => {
     const reload = sinon.fake.resolves(undefined);
     (window as { TestVendor?: unknown }).TestVendor = { reload };
     const scope = await testScope();
-    const { widget } = await readyWidget(
-      scope,
-      '<template><plain-vendor-widget></plain-vendor-widget></template>',
-      'reload-global="TestVendor"',
-    );
+    const { widget } = await plainVendorReady(scope, 'TestVendor');
     const vendor = widget.querySelector('plain-vendor-widget')!;
-    const first = vendor.getAttribute('embed-token');
-    vendor.dispatchEvent(rejected());
-    await nextEvent(widget, 'secure-widget-reload');
+    const first = await expiredAndReloaded(widget, vendor);
     expect(reload.callCount).to.equal(1);
     expect(widget.querySelector('plain-vendor-widget')).to.equal(vendor);
     expect(vendor.getAttribute('embed-token')).to.not.equal(first);
@@ -138,16 +141,7 @@ describe('recovers when the vendor fires its expiry event', () => {
     const reload = sinon.fake(async () => {});
     (window as { TestVendor?: unknown }).TestVendor = { reload };
     const scope = await testScope();
-    const container = mount(
-      [1, 2, 3]
-        .map(
-          () => `<secure-widget token-endpoint="${scope.endpoint}" reload-global="TestVendor">
-            <template><plain-vendor-widget></plain-vendor-widget></template></secure-widget>`,
-        )
-        .join(''),
-    );
-    const widgets = [...container.querySelectorAll('secure-widget')];
-    await Promise.all(widgets.map((widget) => nextEvent(widget, 'secure-widget-ready')));
+    const { container, widgets } = await readyWidgetsOfOneVendor(scope.endpoint, 'TestVendor', 'plain-vendor-widget');
     const log = recordEvents(container, ['secure-widget-reload']);
     const reloads = Promise.all(widgets.map((widget) => nextEvent(widget, 'secure-widget-reload')));
     // Two vendors report expiry in the same task; the third is reloaded by the same page-wide call.
@@ -171,11 +165,7 @@ describe('recovers when the vendor fires its expiry event', () => {
         if (rejectNext-- > 0) document.querySelector('plain-vendor-widget')!.dispatchEvent(rejected());
       },
     };
-    const { widget, log } = await readyWidget(
-      scope,
-      '<template><plain-vendor-widget></plain-vendor-widget></template>',
-      'reload-global="TestVendor"',
-    );
+    const { widget, log } = await plainVendorReady(scope, 'TestVendor');
     widget.querySelector('plain-vendor-widget')!.dispatchEvent(rejected());
     await until(() => log.of('secure-widget-reload').length === 2, 'a second recovery');
     expect(scope.started()).to.equal(3);
@@ -184,15 +174,9 @@ describe('recovers when the vendor fires its expiry event', () => {
 
   it('re-stamps the template when there is no reload() at all', async () => {
     const scope = await testScope();
-    const { widget } = await readyWidget(
-      scope,
-      '<template><plain-vendor-widget data-x="1"></plain-vendor-widget></template>',
-      'reload-global="NoSuchVendor"',
-    );
+    const { widget } = await plainVendorReady(scope, 'NoSuchVendor', 'data-x="1"');
     const vendor = widget.querySelector('plain-vendor-widget')!;
-    const first = vendor.getAttribute('embed-token');
-    vendor.dispatchEvent(rejected());
-    await nextEvent(widget, 'secure-widget-reload');
+    const first = await expiredAndReloaded(widget, vendor);
     const fresh = widget.querySelectorAll('plain-vendor-widget');
     expect(fresh).to.have.length(1);
     expect(fresh[0]).to.not.equal(vendor);
@@ -203,11 +187,7 @@ describe('recovers when the vendor fires its expiry event', () => {
 
   it('never calls a platform object named by reload-global (location.reload would loop the page)', async () => {
     const scope = await testScope();
-    const { widget } = await readyWidget(
-      scope,
-      '<template><plain-vendor-widget></plain-vendor-widget></template>',
-      'reload-global="location"',
-    );
+    const { widget } = await plainVendorReady(scope, 'location');
     const vendor = widget.querySelector('plain-vendor-widget')!;
     vendor.dispatchEvent(rejected());
     await nextEvent(widget, 'secure-widget-reload');

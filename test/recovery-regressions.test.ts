@@ -11,6 +11,7 @@ import {
   mount,
   nextEvent,
   nextTask,
+  readyWidgetsOfOneVendor,
   recordEvents,
   testScope,
   until,
@@ -161,16 +162,11 @@ describe('reload reasons: a page-wide reload carries the reason of the widget th
     (window as { RegressionVendor?: unknown }).RegressionVendor = { reload };
     later(() => delete (window as { RegressionVendor?: unknown }).RegressionVendor);
     const scope = await testScope();
-    const container = mount(
-      [1, 2, 3]
-        .map(
-          () => `<secure-widget token-endpoint="${scope.endpoint}" reload-global="RegressionVendor">
-            <template><plain-regression-widget></plain-regression-widget></template></secure-widget>`,
-        )
-        .join(''),
+    const { container, widgets } = await readyWidgetsOfOneVendor(
+      scope.endpoint,
+      'RegressionVendor',
+      'plain-regression-widget',
     );
-    const widgets = [...container.querySelectorAll('secure-widget')];
-    await Promise.all(widgets.map((widget) => nextEvent(widget, 'secure-widget-ready')));
     const log = recordEvents(container, ['secure-widget-reload']);
     await widgets[0]!.refresh();
     await until(() => log.events.length === 3, 'three reload events');

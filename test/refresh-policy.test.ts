@@ -11,6 +11,7 @@ import {
   recordEvents,
   testScope,
   until,
+  WIDGET_EVENTS,
   type TestScope,
 } from './support/browser.js';
 import type { ScopeConfig } from './support/test-backend.js';
@@ -42,12 +43,7 @@ function mountWidgets(scope: TestScope, count = 1, attributes = 'refresh-margin=
     ).join(''),
   );
   const widgets = [...container.querySelectorAll('secure-widget')] as SecureWidget[];
-  const log = recordEvents(container, [
-    'secure-widget-token',
-    'secure-widget-ready',
-    'secure-widget-reload',
-    'secure-widget-error',
-  ]);
+  const log = recordEvents(container, WIDGET_EVENTS);
   return { container, widgets, widget: widgets[0]!, log };
 }
 

@@ -172,6 +172,14 @@ export function overhearPorts(overhear: (data: unknown) => void): () => void {
   return () => void (MessagePort.prototype.addEventListener = add);
 }
 
+/** The events a widget fires, for `recordEvents`. */
+export const WIDGET_EVENTS = [
+  'secure-widget-token',
+  'secure-widget-ready',
+  'secure-widget-reload',
+  'secure-widget-error',
+] as const satisfies readonly (keyof SecureWidgetEventMap)[];
+
 /** Every event of these types that `target` sees, in order. */
 export function recordEvents(target: EventTarget, types: readonly (keyof SecureWidgetEventMap | string)[]) {
   const events: CustomEvent[] = [];
@@ -208,6 +216,23 @@ export function mount(markup: string): HTMLElement {
   container.innerHTML = markup;
   document.body.append(container);
   return container;
+}
+
+/**
+ * `count` widgets on `endpoint` that share one page-wide vendor (`reload-global="<reloadGlobal>"`), each stamping a
+ * `<vendorTag>`; resolves once all are ready, with the container that holds them.
+ */
+export async function readyWidgetsOfOneVendor(endpoint: string, reloadGlobal: string, vendorTag: string, count = 3) {
+  const container = mount(
+    Array.from(
+      { length: count },
+      () => `<secure-widget token-endpoint="${endpoint}" reload-global="${reloadGlobal}">
+        <template><${vendorTag}></${vendorTag}></template></secure-widget>`,
+    ).join(''),
+  );
+  const widgets = [...container.querySelectorAll('secure-widget')];
+  await Promise.all(widgets.map((widget) => nextEvent(widget, 'secure-widget-ready')));
+  return { container, widgets };
 }
 
 /** The `jti` of a JWT, to tell tokens apart without printing them. */
