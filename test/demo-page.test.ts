@@ -32,6 +32,14 @@ describe('the demo page', function () {
   const marks = (id: string, selector = '') => timeline(id).querySelectorAll(`.timeline__mark${selector}`);
   const button = (action: string) => page.querySelector<HTMLButtonElement>(`[data-action="${action}"]`)!;
   const statusLine = (field: string) => page.querySelector(`[data-field="${field}"]`)!.textContent ?? '';
+  /** Every bundle widget's vendor element shows ready. */
+  const vendorWidgetsReady = (what: string, timeout?: number) =>
+    until(
+      () =>
+        BUNDLE_WIDGETS.every((id) => widget(id).querySelector<HTMLElement>('demo-widget')?.dataset.state === 'ready'),
+      what,
+      timeout,
+    );
 
   before(async () => {
     frame = document.createElement('iframe');
@@ -62,12 +70,7 @@ describe('the demo page', function () {
       'every <secure-widget> to be ready',
       10_000,
     );
-    await until(
-      () =>
-        BUNDLE_WIDGETS.every((id) => widget(id).querySelector<HTMLElement>('demo-widget')?.dataset.state === 'ready'),
-      'every vendor widget to show ready',
-      10_000,
-    );
+    await vendorWidgetsReady('every vendor widget to show ready', 10_000);
     await until(
       () => widget(CONFIG_WIDGET).querySelector<HTMLElement>('demo-config-widget')?.dataset.state === 'ready',
       'the config-object widget to show ready',
@@ -210,11 +213,7 @@ describe('the demo page', function () {
       'every widget reloaded after its expiry, and ready',
       15_000,
     );
-    await until(
-      () =>
-        BUNDLE_WIDGETS.every((id) => widget(id).querySelector<HTMLElement>('demo-widget')?.dataset.state === 'ready'),
-      'every vendor widget to show ready again',
-    );
+    await vendorWidgetsReady('every vendor widget to show ready again');
     await until(() => statusLine('fire-expiry').includes('ready again'), 'the button to report the recovery');
     await until(() => statusLine('break-endpoint').includes('answer again'), 'the break to end by itself', 5_000);
     expect(button('break-endpoint').disabled).to.equal(false);

@@ -17,6 +17,14 @@ function widgets(count: number, endpoint: string, extra = ''): string {
   ).join('');
 }
 
+/** A widget on `endpoint` with a server-rendered token, whose template stamps a probe-widget. */
+function markupWidget(endpoint: string, token: string): string {
+  return `
+      <secure-widget token-endpoint="${endpoint}" embed-token="${token}">
+        <template><probe-widget></probe-widget></template>
+      </secure-widget>`;
+}
+
 async function hostToken(): Promise<string> {
   const response = await fetch(HOST_ENDPOINT, { cache: 'no-store' });
   return ((await response.json()) as { embedToken: string }).embedToken;
@@ -87,9 +95,7 @@ describe('server-rendered token', () => {
     const token = await hostToken();
     const scope = await testScope();
     const container = mount(`
-      <secure-widget token-endpoint="${scope.endpoint}" embed-token="${token}">
-        <template><probe-widget></probe-widget></template>
-      </secure-widget>`);
+      ${markupWidget(scope.endpoint, token)}`);
     const widget = container.querySelector<SecureWidget>('secure-widget')!;
     expect(widget.hasAttribute('embed-token')).to.equal(false);
     expect(widget.embedToken).to.equal(null);
@@ -104,9 +110,7 @@ describe('server-rendered token', () => {
     const token = await hostToken();
     const scope = await testScope();
     const container = mount(`
-      <secure-widget token-endpoint="${scope.endpoint}" embed-token="${token}">
-        <template><probe-widget></probe-widget></template>
-      </secure-widget>${widgets(2, scope.endpoint)}`);
+      ${markupWidget(scope.endpoint, token)}${widgets(2, scope.endpoint)}`);
     await Promise.all([...container.querySelectorAll('secure-widget')].map((w) => nextEvent(w, 'secure-widget-ready')));
     expect(scope.started()).to.equal(0);
   });
@@ -115,9 +119,7 @@ describe('server-rendered token', () => {
     const token = await hostToken();
     const scope = await testScope({ delayMs: 200 });
     const container = mount(`${widgets(2, scope.endpoint)}
-      <secure-widget token-endpoint="${scope.endpoint}" embed-token="${token}">
-        <template><probe-widget></probe-widget></template>
-      </secure-widget>`);
+      ${markupWidget(scope.endpoint, token)}`);
     const all = [...container.querySelectorAll('secure-widget')];
     const log = recordEvents(container, ['secure-widget-error']);
     await Promise.all(all.map((w) => nextEvent(w, 'secure-widget-ready')));
