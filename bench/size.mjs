@@ -15,14 +15,15 @@ import { build } from 'esbuild';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
-// Budgets (docs/decisions.md, 25 and 37): the classic script's and the frame's as first set, 0.2 KB more than first
-// set for the two element builds since they hold still under a server-rendering framework and preload a plain child's bundle. Its 9 KB for
+// Budgets (docs/decisions.md, 25, 37 and 41): the frame's as first set; the element builds 0.2 KB over their first
+// budgets since they hold still under a server-rendering framework and preload a plain child's bundle (37), and 0.15 KB
+// more for the embeddings' explicit phases (41). Its 9 KB for
 // the Lit-external element assumed that Lit is about 5.5 KB of the all-in module; we build on ReactiveElement alone,
 // so the element leaves out only the share printed below, measured in this run, and its budget is its size today.
 const BUILDS = [
-  ['dist/secure-widget.js', 'all-in ES module', 14.7],
-  ['dist/secure-widget.classic.js', 'classic script (IIFE)', 14.8],
-  ['dist/element.js', 'element, Lit and jose external', 12.0],
+  ['dist/secure-widget.js', 'all-in ES module', 14.85],
+  ['dist/secure-widget.classic.js', 'classic script (IIFE)', 14.9],
+  ['dist/element.js', 'element, Lit and jose external', 12.1],
   ['dist/frame.js', 'secure-widget/frame', 1.5],
 ];
 
@@ -42,7 +43,7 @@ const brotli = (code) => brotliCompressSync(code, { params: { [constants.BROTLI_
 function line(name, what, code, budget) {
   const gzipped = gzip(code);
   const ok = budget === undefined || gzipped <= budget * 1024;
-  const verdict = budget === undefined ? '' : `  budget ${budget.toFixed(1)} KB ${ok ? 'ok' : 'OVER'}`;
+  const verdict = budget === undefined ? '' : `  budget ${budget.toFixed(2)} KB ${ok ? 'ok' : 'OVER'}`;
   console.log(
     `${name.padEnd(34)} ${what.padEnd(32)} gzip -9 ${kb(gzipped).padStart(9)}  brotli ${kb(brotli(code)).padStart(9)}` +
       verdict,

@@ -26,7 +26,7 @@ export interface WidgetConfig {
 /** @internal Bundle mode: the vendor's script, where its element takes the token from, and how it says and hears of expiry. */
 export interface VendorSettings {
   bundleUrl: URL | null;
-  script: BundleOptions;
+  scriptOptions: BundleOptions;
   tokenAttribute: string;
   /** Config-object vendors (Qrvey): the key of the config object the token goes into; null for attribute vendors. */
   configKey: string | null;
@@ -159,7 +159,7 @@ export function readConfig(attributes: WidgetAttributes, page: Location = locati
     marginMs: margin * 1000,
     bundle: {
       bundleUrl,
-      script: {
+      scriptOptions: {
         type: choice(attributes.bundleType, ['classic', 'module'], 'classic'),
         integrity: attributes.integrity?.trim() || null,
         nonce: attributes.nonce?.trim() || null,

@@ -28,7 +28,7 @@ type Settled = 'starting' | 'showing' | 'running';
 /**
  * - `starting`: no token handed to the vendor yet;
  * - `showing`: the first token is handed over; the vendor is loading with it;
- * - `running`: the vendor is up, on `loaded`;
+ * - `running`: the vendor is up, on `vendorRuns`;
  * - `renewing`: a reload waits for a token (the vendor rejected its own, or `refresh()`); `resume` is where a failed
  *   `refresh()` goes back to;
  * - `reloading`: the vendor reloads with `token`; `begun` once the vendor was asked (expiry events before that are
@@ -64,7 +64,7 @@ export interface RecoveryState {
   phase: RecoveryPhase;
   /** The token in hand: the latest this widget was given. */
   grant: TokenGrant | null;
-  loaded: Loaded | null;
+  vendorRuns: Loaded | null;
   freshRejections: number;
   /** When the current burst of expiry events began. */
   burstAt: number;
@@ -126,7 +126,7 @@ export function initialState(renewable: boolean): RecoveryState {
   return {
     phase: { name: 'starting' },
     grant: null,
-    loaded: null,
+    vendorRuns: null,
     freshRejections: 0,
     burstAt: Number.NEGATIVE_INFINITY,
     followUpAt: null,
@@ -185,7 +185,7 @@ export function step(s: RecoveryState, input: RecoveryInput, now: number, fx: Re
       }
       return;
     case 'vendor-loaded':
-      s.loaded = loadedNow(s, input.token, now);
+      s.vendorRuns = loadedNow(s, input.token, now);
       return;
     case 'vendor-ready':
       if (phase.name === 'stopped') return;
@@ -203,7 +203,7 @@ export function step(s: RecoveryState, input: RecoveryInput, now: number, fx: Re
         return;
       }
       // Nothing of the vendor runs: the next start of it (after refresh()) is a first load again.
-      s.loaded = null;
+      s.vendorRuns = null;
       s.followUpAt = null;
       s.phase = { name: 'stopped', error: input.error };
       fx.settle(input.error);
@@ -212,7 +212,7 @@ export function step(s: RecoveryState, input: RecoveryInput, now: number, fx: Re
       if (phase.name === 'reloading') s.phase = { ...phase, begun: true };
       return;
     case 'reloaded':
-      s.loaded = loadedNow(s, input.token, now);
+      s.vendorRuns = loadedNow(s, input.token, now);
       if (phase.name !== 'reloading' || phase.token !== input.token) return;
       s.phase = { name: 'running' };
       if (phase.followUp) s.followUpAt = Math.max(s.burstAt + BURST_WINDOW, now);
@@ -222,7 +222,7 @@ export function step(s: RecoveryState, input: RecoveryInput, now: number, fx: Re
     case 'reloaded-by-page':
       // Our own recovery reports its own reload; a stop holds.
       if (phase.name !== 'showing' && phase.name !== 'running') return;
-      s.loaded = loadedNow(s, input.token, now);
+      s.vendorRuns = loadedNow(s, input.token, now);
       s.phase = { name: 'running' };
       fx.announceReload(input.reason);
       return;
@@ -237,8 +237,8 @@ export function step(s: RecoveryState, input: RecoveryInput, now: number, fx: Re
     case 'wake':
       if (phase.name === 'stopped') return;
       fx.wakeSource();
-      if (phase.name === 'running' && isExpired(s.loaded, now) && isFresh(s.grant, now)) {
-        if (s.grant.token !== s.loaded!.token) {
+      if (phase.name === 'running' && isExpired(s.vendorRuns, now) && isFresh(s.grant, now)) {
+        if (s.grant.token !== s.vendorRuns!.token) {
           s.burstAt = now;
           reload(s, 'expired', s.grant.token, false, fx);
         }
@@ -263,7 +263,7 @@ function onToken(s: RecoveryState, grant: TokenGrant, source: TokenSource, now: 
     return;
   }
   // The vendor just rejected this very token: it cannot be the one to reload with.
-  if (phase.name === 'renewing' && phase.reason === 'expired' && grant.token === s.loaded?.token) return;
+  if (phase.name === 'renewing' && phase.reason === 'expired' && grant.token === s.vendorRuns?.token) return;
   s.grant = grant;
   s.tokenFailure = null;
   fx.announceToken(grant.expiresAt, source);
@@ -281,7 +281,7 @@ function onToken(s: RecoveryState, grant: TokenGrant, source: TokenSource, now: 
   if (phase.name === 'starting') s.phase = { name: 'showing' };
   // The vendor is still on a token that has run out (its expiry event was missed, or the tab slept): reload now
   // rather than leave an expired widget on screen.
-  if (phase.name === 'running' && isExpired(s.loaded, now)) {
+  if (phase.name === 'running' && isExpired(s.vendorRuns, now)) {
     s.burstAt = now;
     reload(s, 'expired', grant.token, false, fx);
   }
@@ -295,7 +295,7 @@ function onVendorExpired(s: RecoveryState, now: number, fx: RecoveryEffects): vo
     if (phase.begun) s.phase = { ...phase, followUp: true };
   } else if (now - s.burstAt >= BURST_WINDOW) {
     recover(s, now, fx);
-  } else if (s.loaded && s.loaded.at >= s.burstAt) {
+  } else if (s.vendorRuns && s.vendorRuns.at >= s.burstAt) {
     // After this burst's reload: maybe the vendor's verdict on the new token; one follow-up looks again.
     s.followUpAt = s.burstAt + BURST_WINDOW;
   }
@@ -303,7 +303,7 @@ function onVendorExpired(s: RecoveryState, now: number, fx: RecoveryEffects): vo
 
 /** The vendor rejected its token: a new burst. Counts fresh rejections toward `reload-loop`, then asks for a token. */
 function recover(s: RecoveryState, now: number, fx: RecoveryEffects): void {
-  const fresh = s.loaded !== null && now - s.loaded.at < FRESH_REJECTION_WINDOW;
+  const fresh = s.vendorRuns !== null && now - s.vendorRuns.at < FRESH_REJECTION_WINDOW;
   s.freshRejections = fresh ? s.freshRejections + 1 : 0;
   s.burstAt = now;
   if (s.freshRejections >= MAX_FRESH_REJECTIONS) {
@@ -313,7 +313,7 @@ function recover(s: RecoveryState, now: number, fx: RecoveryEffects): void {
     stop(s, stopError('token-expired', 'The token expired and there is no token-endpoint to renew it.'), fx);
   } else {
     s.phase = { name: 'renewing', reason: 'expired', resumeTo: settledPhase(s) };
-    fx.askReplacement(s.loaded?.token ?? null);
+    fx.askReplacement(s.vendorRuns?.token ?? null);
   }
 }
 
@@ -342,7 +342,7 @@ function settledPhase(s: RecoveryState): Settled {
   const { phase } = s;
   if (phase.name === 'renewing') return phase.resumeTo;
   if (phase.name === 'starting' || phase.name === 'showing' || phase.name === 'running') return phase.name;
-  return s.loaded ? 'running' : 'starting';
+  return s.vendorRuns ? 'running' : 'starting';
 }
 
 function loadedNow(s: RecoveryState, token: string, now: number): Loaded {

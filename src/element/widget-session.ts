@@ -92,7 +92,7 @@ export class WidgetSession {
       ready: () => this.#send({ type: 'vendor-ready' }),
       expired: () => this.#send({ type: 'vendor-expired' }),
       fail: (error, mends) => this.#send({ type: 'vendor-failed', error, mends }),
-      loaded: (token) => this.#send({ type: 'vendor-loaded', token }),
+      vendorHas: (token) => this.#send({ type: 'vendor-loaded', token }),
       reloaded: (token, reason) => this.#send({ type: 'reloaded-by-page', token, reason }),
     };
     if (config.mode === 'iframe') {

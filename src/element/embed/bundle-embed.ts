@@ -6,9 +6,10 @@ import type { Embed, EmbedHost } from './embed.js';
 import { VendorSlot } from './vendor-element.js';
 import { onGlobalReload } from './vendor-global.js';
 
+/** @internal */
 export interface BundleConfig {
   bundleUrl: URL | null;
-  script: BundleOptions;
+  scriptOptions: BundleOptions;
   /** Where the vendor element takes its token (or dev key) from. */
   target: TokenTarget;
   expiryEvent: string;
@@ -16,19 +17,34 @@ export interface BundleConfig {
 }
 
 /**
+ * @internal
+ * Where the vendor element stands; the phase changes only in `BundleEmbed.#enter`.
+ * - `searching`: no vendor element yet (a framework or a script may add it late, and markup found wrong is looked at
+ *   again once parsed); `token`, the latest one handed over, goes on the element once it is found;
+ * - `found`: `widget` is the element (or its template) and carries no token yet; `bundle` is the script's load when it
+ *   started already, as it does at once for a template (nothing of it runs without a token), else null;
+ * - `shown`: the first token is on the element; the script loads or has run. A failed load goes back to `found`
+ *   without it, so that the next token (refresh()) tries the script again;
+ * - `closed`: the signal aborted; what was stamped is removed, and a load that ends now is nobody's news.
+ */
+type BundlePhase =
+  | { readonly name: 'searching'; readonly widget: null; token: string | null }
+  | { readonly name: 'found'; readonly widget: VendorSlot; readonly bundle: Promise<void> | null }
+  | { readonly name: 'shown'; readonly widget: VendorSlot }
+  | { readonly name: 'closed'; readonly widget: null };
+
+/**
  * Bundle mode (docs/design.md, "Rendering"): the vendor script renders into the light DOM. Its download runs in
  * parallel with the token request, and it runs only once the token is on the vendor element: a `<template>` is stamped
  * then; a plain child gets the token in place, and the preloaded script after it.
+ * @internal
  */
 export class BundleEmbed implements Embed {
   readonly #element: HTMLElement;
   readonly #host: EmbedHost;
   readonly #config: BundleConfig;
   readonly #signal: AbortSignal;
-  #slot: VendorSlot | null = null;
-  #bundle: Promise<void> | null = null;
-  #pendingToken: string | null = null;
-  #shown = false;
+  #phase: BundlePhase = { name: 'searching', widget: null, token: null };
 
   constructor(element: HTMLElement, host: EmbedHost, config: BundleConfig, signal: AbortSignal) {
     this.#element = element;
@@ -37,47 +53,52 @@ export class BundleEmbed implements Embed {
     this.#signal = signal;
     element.addEventListener(config.expiryEvent, (event) => this.#onExpiryEvent(event), { signal });
     onGlobalReload(config.reloadGlobal, this.#onGlobalReload, signal);
-    signal.addEventListener('abort', () => this.#slot?.clear(), { once: true });
+    signal.addEventListener('abort', () => this.#enter({ name: 'closed', widget: null }), { once: true });
     this.#findSlot();
   }
 
   setToken(token: string): void {
-    if (!this.#slot) {
-      this.#pendingToken = token;
-      return;
-    }
-    if (!this.#put(this.#slot, token) || this.#shown) return;
-    this.#shown = true;
-    this.#host.loaded(token);
-    this.#whenLoaded().then(
+    const phase = this.#phase;
+    if (phase.name === 'searching') phase.token = token;
+    const { widget } = phase;
+    if (!widget || !this.#put(widget, token) || phase.name !== 'found') return;
+    const shown = { name: 'shown', widget } as const;
+    this.#enter(shown);
+    this.#host.vendorHas(token);
+    // How the load ends is news only to the phase that waits for it: not after an abort.
+    this.#whenLoaded(phase.bundle).then(
       () => {
-        if (!this.#signal.aborted) this.#host.ready();
+        if (this.#phase === shown) this.#host.ready();
       },
       (error: SecureWidgetError) => {
-        if (this.#signal.aborted) return;
-        // Forget the failed load, so that the next token (refresh()) tries the script again.
-        this.#bundle = null;
-        this.#shown = false;
+        if (this.#phase !== shown) return;
+        this.#enter({ name: 'found', widget, bundle: null });
         this.#host.fail(error, false);
       },
     );
   }
 
   async reload(token: string, reason: ReloadReason): Promise<void> {
-    const slot = this.#slot;
-    if (!slot || !this.#put(slot, token)) return;
+    const { widget } = this.#phase;
+    if (!widget || !this.#put(widget, token)) return;
     try {
-      await slot.reload(token, this.#config.reloadGlobal, this.#onGlobalReload, reason);
+      await widget.reload(token, this.#config.reloadGlobal, this.#onGlobalReload, reason);
     } catch {
       // The vendor's own reload failed; a fresh copy of its element with the new token is the reload that is left.
-      slot.restamp(token);
+      widget.restamp(token);
     }
   }
 
+  /** The one way from a phase to the next; closing removes what was stamped (a plain child is the page's, and stays). */
+  #enter(next: BundlePhase): void {
+    if (next.name === 'closed') this.#phase.widget?.clear();
+    this.#phase = next;
+  }
+
   /** The token onto the vendor; a config object the page swapped for something else since is a fault, not a crash. */
-  #put(slot: VendorSlot, token: string): boolean {
+  #put(widget: VendorSlot, token: string): boolean {
     try {
-      slot.setToken(token);
+      widget.setToken(token);
       return true;
     } catch (error) {
       this.#host.fail(error as SecureWidgetError, false);
@@ -95,7 +116,7 @@ export class BundleEmbed implements Embed {
     observer.observe(this.#element, { childList: true, subtree: true });
     this.#signal.addEventListener('abort', () => observer.disconnect(), { once: true });
     const settle = () => {
-      if (this.#slot || this.#signal.aborted || this.#lookForSlot(true)) return;
+      if (this.#lookForSlot(true)) return;
       const message = 'Bundle mode needs the vendor element in <secure-widget>, in a <template> or as a child.';
       this.#host.fail(new SecureWidgetError('config-invalid', message), true);
     };
@@ -106,36 +127,30 @@ export class BundleEmbed implements Embed {
     }
   }
 
-  /** True when the search is over: the vendor element is found, or the markup is wrong (reported). */
+  /** True when the search is over: the vendor element is found, the markup is wrong (reported), or we are closed. */
   #lookForSlot(parsed: boolean): boolean {
-    if (this.#slot) return true;
+    const phase = this.#phase;
+    if (phase.name !== 'searching') return true;
+    let widget: VendorSlot | null;
     try {
-      this.#slot = VendorSlot.find(this.#element, this.#config.target, parsed);
+      widget = VendorSlot.find(this.#element, this.#config.target, parsed);
     } catch (error) {
       this.#host.fail(error as SecureWidgetError, false);
       return true;
     }
-    if (!this.#slot) return false;
-    this.#onSlot();
+    if (!widget) return false;
+    // Template: the script downloads and runs while the token is fetched (its element does not exist yet). A plain
+    // child is live already: its script must not run before the token is on it, so it is only preloaded now and runs
+    // once the first token is on it.
+    this.#enter({ name: 'found', widget, bundle: widget.fromTemplate ? this.#loadBundle() : null });
+    const { bundleUrl, scriptOptions: script } = this.#config;
+    if (!widget.fromTemplate && bundleUrl && phase.token === null) preloadBundle(bundleUrl, script);
+    if (phase.token !== null) this.setToken(phase.token);
     return true;
   }
 
-  #onSlot(): void {
-    // Template: the script downloads and runs while the token is fetched (its element does not exist yet). A plain
-    // child is live already: its script must not run before the token is on it, so it is only preloaded now and runs
-    // in #whenLoaded.
-    const { bundleUrl, script } = this.#config;
-    if (this.#slot!.fromTemplate) this.#bundle = this.#loadBundle();
-    else if (bundleUrl && this.#pendingToken === null) preloadBundle(bundleUrl, script);
-    if (this.#pendingToken !== null) {
-      const token = this.#pendingToken;
-      this.#pendingToken = null;
-      this.setToken(token);
-    }
-  }
-
   #loadBundle(): Promise<void> | null {
-    const { bundleUrl, script } = this.#config;
+    const { bundleUrl, scriptOptions: script } = this.#config;
     if (!bundleUrl) return null;
     const loading = loadBundle(bundleUrl, script);
     // Reported once the widget would be shown; until then nobody must see an unhandled rejection.
@@ -143,18 +158,19 @@ export class BundleEmbed implements Embed {
     return loading;
   }
 
-  async #whenLoaded(): Promise<void> {
-    this.#bundle ??= this.#loadBundle();
-    await this.#bundle;
+  /** The script's load, started now unless it already was (a template's). */
+  async #whenLoaded(bundle: Promise<void> | null): Promise<void> {
+    await (bundle ?? this.#loadBundle());
   }
 
   readonly #onGlobalReload = (covers: number, reason: ReloadReason): void => {
-    const token = this.#slot?.token;
-    if (this.#shown && token && this.#slot!.coveredBy(covers)) this.#host.reloaded(token, reason);
+    const phase = this.#phase;
+    const token = phase.name === 'shown' && phase.widget.token;
+    if (token && phase.widget.coveredBy(covers)) this.#host.reloaded(token, reason);
   };
 
   #onExpiryEvent(event: Event): void {
-    const vendor = this.#slot?.element;
+    const vendor = this.#phase.widget?.element;
     if (vendor && event.target instanceof Node && vendor.contains(event.target)) this.#host.expired();
   }
 }

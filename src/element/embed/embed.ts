@@ -10,7 +10,7 @@ export interface EmbedHost {
   /** `mends`: the embedding keeps trying and may still show the vendor (a late frame, a child added late). */
   fail(error: SecureWidgetError, mends: boolean): void;
   /** The vendor widget runs on `token` now: the first one shown, or one delivered to a frame. */
-  loaded(token: string): void;
+  vendorHas(token: string): void;
   /** Another widget's page-wide reload (the vendor global) reloaded this vendor widget with `token`, for `reason`. */
   reloaded(token: string, reason: ReloadReason): void;
 }

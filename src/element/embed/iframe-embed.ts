@@ -1,5 +1,5 @@
 import { SecureWidgetError } from '../errors.js';
-import { CONNECT, PROTOCOL_VERSION, readFrameMessage, readHello, type HostMessage } from '../../protocol/messages.js';
+import { CONNECT, PROTOCOL_VERSION, readFrameMessage, readHello } from '../../protocol/messages.js';
 import type { FrameConfig } from '../config.js';
 import type { Embed, EmbedHost } from './embed.js';
 
@@ -11,16 +11,41 @@ const RELOAD_TIMEOUT = 10_000;
 const MAX_AUTO_HEIGHT = 10_000;
 /**
  * More height changes than this within RESIZE_WINDOW is a feedback loop (content sized by the frame's own height, the
- * trap of Superset's auto-resize): the frame keeps the tallest height seen until it connects again.
+ * trap of Superset's auto-resize): the frame keeps the tallest height seen until another document connects.
  */
 const MAX_RESIZES = 20;
 const RESIZE_WINDOW = 1_000;
+
+/**
+ * @internal
+ * Where the handshake with the frame stands; the phase changes only in `IframeEmbed.#enter`, which ends what the phase
+ * it leaves owned (its timer, its port).
+ * - `waiting`: no checked hello yet. `timer` reports `frame-timeout` once, and the phase stays: a late hello connects.
+ * - `connected`: the document that said hello (`instance`, null when it gave none) holds `port`. Its own data changes
+ *   in place: `sent`, the token that port has (each one goes once per port), and `resizes`, the times of its recent
+ *   auto-height changes, null once they were a loop (the height stays frozen until another document connects).
+ * - `closed`: the signal aborted; nothing is sent or heard any more.
+ */
+type FramePhase =
+  | { readonly name: 'waiting'; readonly timer: ReturnType<typeof setTimeout> }
+  | Connection
+  | { readonly name: 'closed' };
+
+/** @internal The `connected` phase: one document of the frame, one port. */
+interface Connection {
+  readonly name: 'connected';
+  readonly port: MessagePort;
+  readonly instance: string | null;
+  sent: string | null;
+  resizes: number[] | null;
+}
 
 /**
  * Iframe mode (docs/design.md, "Iframe protocol"): the vendor's page in a sandboxed frame in the shadow root,
  * CSS-isolated, and the token handed over a MessageChannel port after a handshake that checks both the sender's window
  * and its origin. The token is never in the frame's URL, name or fragment, and never posted to a window, only over the
  * port.
+ * @internal
  */
 export class IframeEmbed implements Embed {
   /** Rendered by the element in its shadow root. */
@@ -29,18 +54,16 @@ export class IframeEmbed implements Embed {
   readonly #origin: string;
   readonly #autoHeight: boolean;
   readonly #signal: AbortSignal;
-  #port: MessagePort | null = null;
-  /** The hello instance of the document now connected: the same one again is a replay, not a reloaded frame. */
-  #instance: string | null | undefined;
+  #phase: FramePhase;
+  /** The token in hand, whatever the phase: the next document to connect gets it. */
   #token: string | null = null;
-  /** The token the connected document has: each one is sent once per port. */
-  #delivered: string | null = null;
-  #shown = false;
+  /**
+   * `secure-widget-ready` fires once per embedding, on the first `ready` after a token reached the document saying it,
+   * whichever document that is: a reloaded frame's new connection does not start it over.
+   */
   #announced = false;
-  #helloTimer: ReturnType<typeof setTimeout> | undefined;
-  #reloadWaiters: (() => void)[] = [];
-  #resizes: number[] = [];
-  #heightFrozen = false;
+  /** Reloads waiting for a `ready`: the reloaded document says it on its new connection, so they outlive a port. */
+  readonly #reloads: (() => void)[] = [];
 
   constructor(host: EmbedHost, src: URL, config: FrameConfig, signal: AbortSignal) {
     this.#host = host;
@@ -60,24 +83,18 @@ export class IframeEmbed implements Embed {
 
     // Listening before the frame exists: its hello cannot arrive before we are ready for it.
     window.addEventListener('message', (event) => this.#onWindowMessage(event), { signal });
-    this.#helloTimer = setTimeout(() => {
-      host.fail(
-        new SecureWidgetError('frame-timeout', `The widget page did not answer within ${HELLO_TIMEOUT / 1000} s.`, {
-          fatal: false,
-        }),
-        true,
-      );
-    }, HELLO_TIMEOUT);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(this.#helloTimer);
-        this.#port?.close();
-        this.#port = null;
-        for (const resolve of this.#reloadWaiters.splice(0)) resolve();
-      },
-      { once: true },
-    );
+    this.#phase = {
+      name: 'waiting',
+      timer: setTimeout(() => {
+        host.fail(
+          new SecureWidgetError('frame-timeout', `The widget page did not answer within ${HELLO_TIMEOUT / 1000} s.`, {
+            fatal: false,
+          }),
+          true,
+        );
+      }, HELLO_TIMEOUT),
+    };
+    signal.addEventListener('abort', () => this.#enter({ name: 'closed' }), { once: true });
     // Only the vendor's page URL, as the page wrote it: nothing of ours goes into it.
     frame.src = src.href;
   }
@@ -90,16 +107,29 @@ export class IframeEmbed implements Embed {
 
   async reload(token: string): Promise<void> {
     this.setToken(token);
-    if (!this.#port) return;
+    const phase = this.#phase;
+    if (phase.name !== 'connected') return;
     const ready = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, RELOAD_TIMEOUT);
-      this.#reloadWaiters.push(() => {
+      this.#reloads.push(() => {
         clearTimeout(timer);
         resolve();
       });
     });
-    this.#post({ type: 'reload' });
+    phase.port.postMessage({ type: 'reload' });
     await ready;
+  }
+
+  /**
+   * The one way from a phase to the next: the hello timer ends with `waiting`, a port with its connection (a page that
+   * navigated away hears nothing more), the reloads still waiting with the last one.
+   */
+  #enter(next: FramePhase): void {
+    const phase = this.#phase;
+    if (phase.name === 'waiting') clearTimeout(phase.timer);
+    if (phase.name === 'connected') phase.port.close();
+    this.#phase = next;
+    if (next.name === 'closed') this.#endReloads();
   }
 
   #onWindowMessage(event: MessageEvent): void {
@@ -109,46 +139,39 @@ export class IframeEmbed implements Embed {
     const hello = readHello(event.data);
     if (!hello) return;
     const instance = hello.instance ?? null;
-    if (this.#port && instance !== null && instance === this.#instance) return;
-    this.#instance = instance;
-    clearTimeout(this.#helloTimer);
-    this.#connect();
-  }
-
-  /** A new port for each (re)loaded document; the old one is closed, so a page that navigated away hears nothing. */
-  #connect(): void {
-    this.#port?.close();
-    this.#resizes = [];
-    this.#heightFrozen = false;
+    const phase = this.#phase;
+    // The same instance again is a replayed hello, not a reloaded document: its port stays.
+    if (phase.name === 'connected' && instance !== null && instance === phase.instance) return;
+    // A new port for each (re)loaded document.
     const { port1, port2 } = new MessageChannel();
-    port1.addEventListener('message', (event) => this.#onPortMessage(port1, event), { signal: this.#signal });
+    const connection: Connection = { name: 'connected', port: port1, instance, sent: null, resizes: [] };
+    port1.addEventListener('message', (message) => this.#onPortMessage(connection, message), { signal: this.#signal });
     port1.start();
-    this.#port = port1;
-    this.#delivered = null;
+    this.#enter(connection);
     this.frame.contentWindow!.postMessage({ type: CONNECT, version: PROTOCOL_VERSION }, this.#origin, [port2]);
     this.#deliver();
   }
 
   #deliver(): void {
-    if (!this.#port || this.#token === null || this.#token === this.#delivered) return;
-    this.#post({ type: 'token', token: this.#token });
-    this.#delivered = this.#token;
-    this.#shown = true;
-    this.#host.loaded(this.#token);
+    const phase = this.#phase;
+    const token = this.#token;
+    if (phase.name !== 'connected' || token === null || token === phase.sent) return;
+    phase.port.postMessage({ type: 'token', token });
+    phase.sent = token;
+    this.#host.vendorHas(token);
   }
 
-  #post(message: HostMessage): void {
-    this.#port?.postMessage(message);
-  }
-
-  #onPortMessage(port: MessagePort, event: MessageEvent): void {
-    if (port !== this.#port) return;
+  #onPortMessage(phase: Connection, event: MessageEvent): void {
+    // Only the connection now in place is heard (an old port is closed, but may have delivered already).
+    if (phase !== this.#phase) return;
     const message = readFrameMessage(event.data);
     if (!message) return;
     switch (message.type) {
       case 'ready':
-        for (const resolve of this.#reloadWaiters.splice(0)) resolve();
-        if (!this.#announced && this.#shown) {
+        this.#endReloads();
+        // A document gets the token in hand as it connects, before it can say anything: if none reached it, no token
+        // reached any document yet.
+        if (phase.sent !== null && !this.#announced) {
           this.#announced = true;
           this.#host.ready();
         }
@@ -156,25 +179,26 @@ export class IframeEmbed implements Embed {
       case 'expired':
         this.#host.expired();
         // The frame's verdict on a reload: it is over, and the session looks at the rejection next.
-        for (const resolve of this.#reloadWaiters.splice(0)) resolve();
+        this.#endReloads();
         return;
       case 'resize':
-        this.#resize(message.height);
+        this.#resize(phase, message.height);
     }
   }
 
-  #resize(height: number): void {
-    if (!this.#autoHeight || this.#heightFrozen) return;
+  #endReloads(): void {
+    for (const resolve of this.#reloads.splice(0)) resolve();
+  }
+
+  #resize(phase: Connection, height: number): void {
+    if (!this.#autoHeight || !phase.resizes) return;
     const next = Math.min(Math.ceil(height), MAX_AUTO_HEIGHT);
     const current = parseFloat(this.frame.style.height) || 0;
     if (Math.abs(next - current) < 1) return;
     const now = Date.now();
-    this.#resizes = this.#resizes.filter((at) => now - at < RESIZE_WINDOW);
-    this.#resizes.push(now);
-    if (this.#resizes.length > MAX_RESIZES) {
-      this.#heightFrozen = true;
-      if (next <= current) return;
-    }
-    this.frame.style.height = `${next}px`;
+    const recent = [...phase.resizes.filter((at) => now - at < RESIZE_WINDOW), now];
+    phase.resizes = recent.length > MAX_RESIZES ? null : recent;
+    // The change that reveals a loop still applies if it makes the frame taller; none after it does.
+    if (phase.resizes || next > current) this.frame.style.height = `${next}px`;
   }
 }

@@ -31,7 +31,7 @@ const MAX_RETRY_AFTER = 10 * 60_000;
 export type BrokerPhase =
   | { readonly name: 'idle' }
   | { readonly name: 'scheduled'; readonly at: number }
-  | { readonly name: 'fetching'; readonly round: 'first' | 'next'; readonly controller: AbortController }
+  | { readonly name: 'fetching'; readonly turn: 'first' | 'next'; readonly controller: AbortController }
   | { readonly name: 'backoff'; readonly at: number; readonly error: SecureWidgetError }
   | { readonly name: 'failed'; readonly error: SecureWidgetError };
 
@@ -169,7 +169,7 @@ export class TokenBroker {
     const phase = this.#phase;
     // Widgets earlier on the page may have asked for a first token already: this one serves them, so that request is
     // not needed (a server-rendered page makes no request at load, whatever the order of its widgets).
-    if (phase.name === 'fetching' && phase.round === 'first' && !this.#due(grant)) {
+    if (phase.name === 'fetching' && phase.turn === 'first' && !this.#due(grant)) {
       phase.controller.abort();
       this.#enter({ name: 'idle' });
     }
@@ -219,7 +219,7 @@ export class TokenBroker {
       (grant) => this.#succeeded(controller, grant, initiator),
       (error: unknown) => this.#failedWith(controller, error),
     );
-    this.#enter({ name: 'fetching', round: kind, controller });
+    this.#enter({ name: 'fetching', turn: kind, controller });
   }
 
   #succeeded(controller: AbortController, grant: TokenGrant, initiator: TokenSubscriber | null): void {
