@@ -29,6 +29,7 @@ class ReloadableWidget extends HTMLElement {
   }
 }
 customElements.define('reloadable-widget', ReloadableWidget);
+const RELOADABLE = '<template><reloadable-widget></reloadable-widget></template>';
 customElements.define('plain-vendor-widget', class extends HTMLElement {});
 
 const rejected = () =>
@@ -50,6 +51,14 @@ async function readyWidget(scope: TestScope, inner: string, attributes = 'refres
   return { widget, log };
 }
 
+/** A widget ready on the fake clock (restored after the test), its endpoint's tokens living `ttlSeconds`. */
+async function readyOnFakeTime(ttlSeconds: number, inner: string, attributes?: string) {
+  const scope = await testScope({ ttlSeconds });
+  time = fakeTime(scope);
+  await time.configure({ ttlSeconds });
+  return { scope, ...(await readyWidget(scope, inner, attributes)) };
+}
+
 /** A ready widget stamping a plain vendor element (no reload() of its own); `reloadGlobal` names the vendor's global. */
 function plainVendorReady(scope: TestScope, reloadGlobal: string, vendorAttributes = '') {
   const vendor = `<plain-vendor-widget${vendorAttributes && ` ${vendorAttributes}`}></plain-vendor-widget>`;
@@ -66,10 +75,7 @@ async function expiredAndReloaded(widget: SecureWidget, vendor: Element): Promis
 
 describe('refreshes ahead of expiry', () => {
   it('fetches the next token refresh-margin before expiry and puts it on the vendor element', async () => {
-    const scope = await testScope({ ttlSeconds: 60 });
-    time = fakeTime(scope);
-    await time.configure({ ttlSeconds: 60 });
-    const { widget, log } = await readyWidget(scope, '<template><reloadable-widget></reloadable-widget></template>');
+    const { scope, widget, log } = await readyOnFakeTime(60, RELOADABLE);
     const vendor = widget.querySelector('reloadable-widget')!;
     const first = vendor.getAttribute('embed-token');
 
@@ -85,10 +91,7 @@ describe('refreshes ahead of expiry', () => {
   });
 
   it('caps the margin at half the token lifetime', async () => {
-    const scope = await testScope({ ttlSeconds: 20 });
-    time = fakeTime(scope);
-    await time.configure({ ttlSeconds: 20 });
-    const { log } = await readyWidget(scope, '<template><reloadable-widget></reloadable-widget></template>', '');
+    const { scope, log } = await readyOnFakeTime(20, RELOADABLE, '');
     await time!.advance(9_000);
     expect(scope.started()).to.equal(1);
     await time!.advance(1_500);
@@ -98,10 +101,7 @@ describe('refreshes ahead of expiry', () => {
 
 describe('recovers when the vendor fires its expiry event', () => {
   it('hands over the token already in hand: no request at that moment, then reload()', async () => {
-    const scope = await testScope({ ttlSeconds: 60 });
-    time = fakeTime(scope);
-    await time.configure({ ttlSeconds: 60 });
-    const { widget, log } = await readyWidget(scope, '<template><reloadable-widget></reloadable-widget></template>');
+    const { scope, widget, log } = await readyOnFakeTime(60, RELOADABLE);
     await time!.advance(51_000);
     await until(() => log.of('secure-widget-token').length === 2, 'the prefetched token');
     const vendor = widget.querySelector<ReloadableWidget>('reloadable-widget')!;
@@ -117,7 +117,7 @@ describe('recovers when the vendor fires its expiry event', () => {
 
   it('fetches a new token when the rejected one is the one in hand', async () => {
     const scope = await testScope({ ttlSeconds: 60 });
-    const { widget } = await readyWidget(scope, '<template><reloadable-widget></reloadable-widget></template>');
+    const { widget } = await readyWidget(scope, RELOADABLE);
     const vendor = widget.querySelector<ReloadableWidget>('reloadable-widget')!;
     const first = await expiredAndReloaded(widget, vendor);
     expect(scope.started()).to.equal(2);
@@ -196,7 +196,7 @@ describe('recovers when the vendor fires its expiry event', () => {
 
   it('ignores expiry events from outside its vendor widget', async () => {
     const scope = await testScope();
-    const { widget, log } = await readyWidget(scope, '<template><reloadable-widget></reloadable-widget></template>');
+    const { widget, log } = await readyWidget(scope, RELOADABLE);
     widget.dispatchEvent(rejected());
     document.body.dispatchEvent(rejected());
     expect(log.of('secure-widget-reload')).to.have.length(0);
@@ -205,11 +205,7 @@ describe('recovers when the vendor fires its expiry event', () => {
 
   it('listens for a custom expiry-event', async () => {
     const scope = await testScope();
-    const { widget } = await readyWidget(
-      scope,
-      '<template><reloadable-widget></reloadable-widget></template>',
-      'expiry-event="vendor-token-expired"',
-    );
+    const { widget } = await readyWidget(scope, RELOADABLE, 'expiry-event="vendor-token-expired"');
     const vendor = widget.querySelector<ReloadableWidget>('reloadable-widget')!;
     vendor.dispatchEvent(new CustomEvent('rai-error', { bubbles: true }));
     vendor.dispatchEvent(new CustomEvent('vendor-token-expired', { bubbles: true }));
@@ -219,7 +215,7 @@ describe('recovers when the vendor fires its expiry event', () => {
 
   it('stops with reload-loop when the vendor rejects three fresh tokens in a row', async () => {
     const scope = await testScope();
-    const { widget, log } = await readyWidget(scope, '<template><reloadable-widget></reloadable-widget></template>');
+    const { widget, log } = await readyWidget(scope, RELOADABLE);
     const vendor = widget.querySelector<ReloadableWidget>('reloadable-widget')!;
     for (let round = 0; round < 2; round += 1) {
       vendor.dispatchEvent(rejected());
@@ -240,11 +236,8 @@ describe('recovers when the vendor fires its expiry event', () => {
 
 describe('end to end with the reference vendor', () => {
   it('the vendor expires its token, the widget reloads with the prefetched one, no request at that moment', async () => {
-    const scope = await testScope({ ttlSeconds: 60 });
-    time = fakeTime(scope);
-    await time.configure({ ttlSeconds: 60 });
-    const { widget, log } = await readyWidget(
-      scope,
+    const { scope, widget, log } = await readyOnFakeTime(
+      60,
       `<template><demo-widget community-id="42" data-user-id="e2e"></demo-widget></template>`,
       `refresh-margin="10" bundle-url="${BUNDLE_URL}"`,
     );
@@ -270,7 +263,7 @@ describe('end to end with the reference vendor', () => {
 describe('refresh() and reload()', () => {
   it('refresh() gets a new token now and reloads', async () => {
     const scope = await testScope();
-    const { widget } = await readyWidget(scope, '<template><reloadable-widget></reloadable-widget></template>');
+    const { widget } = await readyWidget(scope, RELOADABLE);
     const vendor = widget.querySelector<ReloadableWidget>('reloadable-widget')!;
     const first = vendor.getAttribute('embed-token');
     const reload = nextEvent(widget, 'secure-widget-reload');
@@ -283,7 +276,7 @@ describe('refresh() and reload()', () => {
 
   it('reload() reloads with the token in hand, without a request', async () => {
     const scope = await testScope();
-    const { widget } = await readyWidget(scope, '<template><reloadable-widget></reloadable-widget></template>');
+    const { widget } = await readyWidget(scope, RELOADABLE);
     const vendor = widget.querySelector<ReloadableWidget>('reloadable-widget')!;
     await widget.reload();
     expect(vendor.reloadedWith).to.deep.equal([vendor.getAttribute('embed-token')]);
