@@ -149,14 +149,18 @@ async function writeResponse(req: IncomingMessage, res: ServerResponse, response
   }
   // One flat list for writeHead, each header validated once. Iteration yields each Set-Cookie on its own: they go in
   // as one list, since a writeHead that follows a middleware's setHeader sets each name once. Headers a middleware set
-  // before stay, unless the handler's answer names them too.
+  // before stay, unless the handler's answer names them too; but Set-Cookie adds and never replaces: a cookie is one
+  // header line each, and a middleware's session cookie must not vanish because the handler set another.
   const headers: (string | string[])[] = [];
   const cookies: string[] = [];
   for (const [name, value] of response.headers) {
     if (name === 'set-cookie') cookies.push(value);
     else headers.push(name, value);
   }
-  if (cookies.length > 0) headers.push('set-cookie', cookies);
+  if (cookies.length > 0) {
+    const earlier = res.getHeader('set-cookie');
+    headers.push('set-cookie', [...(earlier === undefined ? [] : [earlier].flat().map(String)), ...cookies]);
+  }
 
   // With writeHead, Node no longer counts the body that end() gets: a body known whole is given its length here (as
   // Node would have), and only a streamed one goes out chunked.

@@ -60,6 +60,9 @@ export function judgeSite(request: Request, allowedOrigins: ReadonlySet<string>)
  * a chunked body is read only until it passes the limit, so a client cannot make the server buffer more.
  */
 export async function bodyExceeds(request: Request, limit: number): Promise<boolean> {
+  // No body (a GET, most requests): nothing to read, and the request's signal, made when first asked for by the Node
+  // adapter, is not made for nothing.
+  if (request.body === null) return false;
   try {
     // With the request's signal, a client that goes away mid-body stops the read, however slowly it was sending.
     return (await readBoundedBody(request, limit, request.signal)) === null;

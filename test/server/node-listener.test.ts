@@ -248,7 +248,7 @@ describe('headers a middleware set on the Node response before', () => {
     assert.equal(response.headers.get('content-type'), 'application/json');
   });
 
-  it('give way to a header the handler’s answer names too, Set-Cookie included (node.ts: “unless the handler’s answer names them too”)', async () => {
+  it('give way to a header the handler’s answer names too; Set-Cookie adds, each cookie on its own line', async () => {
     const { url } = await serve(() => {
       const headers = new Headers({ 'Cache-Control': 'no-store' });
       headers.append('Set-Cookie', 'a=1; Path=/');
@@ -258,7 +258,12 @@ describe('headers a middleware set on the Node response before', () => {
     const request = rawRequest(url);
     request.end();
     const answer = await rawAnswer(request);
-    assert.deepEqual(answer.headers['set-cookie'], ['a=1; Path=/', 'b=2; Path=/']);
+    assert.deepEqual(answer.headers['set-cookie'], [
+      'session=abc; Path=/; HttpOnly',
+      'theme=dark; Path=/',
+      'a=1; Path=/',
+      'b=2; Path=/',
+    ]);
     assert.equal(answer.headers['x-frame-options'], 'DENY');
     // Once: replaced, not sent twice.
     assert.deepEqual(headerValues(answer.raw, 'cache-control'), ['no-store']);
