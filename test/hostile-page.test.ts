@@ -12,6 +12,7 @@ import {
   recordEvents,
   testScope,
   until,
+  WIDGET_EVENTS,
 } from './support/browser.js';
 
 // A hostile page, endpoint and markup against the element (issue 10): each case asserts the typed code and that the
@@ -231,12 +232,7 @@ describe('the token goes nowhere but the vendor element', () => {
       `<secure-widget token-endpoint="${scope.endpoint}"><template><hostile-probe></hostile-probe></template>
       </secure-widget><secure-widget token-endpoint="${scope.endpoint}" src="http://127.0.0.1:${location.port}/vendor/frame.html"></secure-widget>`,
     );
-    const log = recordEvents(container, [
-      'secure-widget-token',
-      'secure-widget-ready',
-      'secure-widget-reload',
-      'secure-widget-error',
-    ]);
+    const log = recordEvents(container, WIDGET_EVENTS);
     const [bundle] = [...container.querySelectorAll('secure-widget')] as SecureWidget[];
     await nextEvent(bundle!, 'secure-widget-ready');
     await bundle!.refresh();

@@ -1,6 +1,6 @@
 import { expect } from '@open-wc/testing';
 import '../src/index.js';
-import { HOST_ENDPOINT, mount, nextEvent, recordEvents, testScope } from './support/browser.js';
+import { HOST_ENDPOINT, mount, nextEvent, recordEvents, testScope, WIDGET_EVENTS } from './support/browser.js';
 
 afterEach(() => {
   document.body.replaceChildren();
@@ -25,12 +25,7 @@ describe('never lets the token leak', () => {
           <template><probe-widget></probe-widget></template>
         </secure-widget>`);
       const widgets = [...container.querySelectorAll('secure-widget')];
-      const log = recordEvents(container, [
-        'secure-widget-token',
-        'secure-widget-ready',
-        'secure-widget-reload',
-        'secure-widget-error',
-      ]);
+      const log = recordEvents(container, WIDGET_EVENTS);
       await Promise.all(widgets.map((widget) => nextEvent(widget, 'secure-widget-ready')));
       await widgets[1]!.refresh();
 

@@ -17,12 +17,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { freePort } from '../support/free-port.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const RUNTIMES_DIR = import.meta.dirname;
@@ -226,14 +225,6 @@ async function startWorker(example: string, bindings: Record<string, string>): P
 interface MiniflareInstance {
   readonly ready: Promise<URL>;
   dispose(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Resolves once `origin` answers any HTTP status; rejects with the output when the process exits or time runs out. */

@@ -4,9 +4,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setPriority, tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from '../support/free-port.js';
 
 /** Why the Redis tests cannot run here, or undefined when they can. */
 export function redisMissing(): string | undefined {
@@ -28,14 +28,6 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** SIGTERM and wait; the temporary directory is removed. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function launch(port: number, dir: string): Promise<ChildProcess> {

@@ -87,43 +87,44 @@ function instance(board: Switchboard, issue: () => Promise<{ token: string; expi
 const ask = (handler: (request: Request) => Promise<Response>) =>
   handler(new Request('https://app.example/api/widget-token'));
 
+/**
+ * Two instances sharing `board`: the holder, its vendor call under way (answered when the test says so), and a waiter
+ * that has met the holder's claim. The waiter's vendor answers at once: a call it made would be answered, and counted.
+ */
+async function holderAndWaiter(board: Switchboard) {
+  const holderVendor = vendor();
+  const waiterVendor = vendor(true);
+  const holder = ask(instance(board, holderVendor.issue));
+  await holderVendor.called(1);
+  const refused = board.refused();
+  const waiter = ask(instance(board, waiterVendor.issue));
+  await refused;
+  return { holder, waiter, holderVendor, waiterVendor };
+}
+
 describe('one vendor call per user when the shared store fails for a moment', () => {
   it('a waiter keeps waiting through store failures, and takes the token the holder stores', async () => {
     const board = switchboard();
-    const vendorA = vendor();
-    // Answering at once: a waiter that called it would be answered, and the count below would say so.
-    const vendorB = vendor(true);
-    const holder = ask(instance(board, vendorA.issue));
-    await vendorA.called(1);
-    const refused = board.refused();
-    const waiter = ask(instance(board, vendorB.issue));
-    // The waiter has met the claim and polls; then its store gives up on three commands in a row.
-    await refused;
+    const { holder, waiter, holderVendor, waiterVendor } = await holderAndWaiter(board);
+    // The waiter polls; its store gives up on three commands in a row, then answers again.
     board.failing = true;
     await board.failures(3);
     board.failing = false;
-    vendorA.calls[0]!();
+    holderVendor.calls[0]!();
     const [first, second] = await Promise.all([holder, waiter]);
     assert.equal(first.status, 200);
     assert.equal(second.status, 200);
     assert.equal((await second.json()).embedToken, (await first.json()).embedToken, 'one token for the user');
-    assert.equal(vendorB.calls.length, 0, 'the waiter never called the vendor');
+    assert.equal(waiterVendor.calls.length, 0, 'the waiter never called the vendor');
   });
 
   it('a store that stays down sends the waiter on alone, within the grace', async () => {
     const board = switchboard();
-    const vendorA = vendor();
-    const vendorB = vendor();
-    const holder = ask(instance(board, vendorA.issue));
-    await vendorA.called(1);
-    const refused = board.refused();
-    const waiter = ask(instance(board, vendorB.issue));
-    await refused;
+    const { holder, waiter, holderVendor, waiterVendor } = await holderAndWaiter(board);
     board.failing = true;
-    await vendorB.called(1);
-    vendorB.calls[0]!();
     assert.equal((await waiter).status, 200, 'the waiter answered on its own');
-    vendorA.calls[0]!();
+    assert.equal(waiterVendor.calls.length, 1, 'after calling the vendor itself');
+    holderVendor.calls[0]!();
     assert.equal((await holder).status, 200);
   });
 });
