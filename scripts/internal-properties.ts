@@ -1,9 +1,10 @@
 // The property names the element's bundles may shorten, read from the source rather than kept by hand: the members
 // of every interface, type and class of src/element/ and src/protocol/ whose doc comment carries `@internal` (the
 // TypeScript convention for "not part of the public API"). Such an object is made and read by our own code only, so
-// its member names can be renamed consistently across a bundle. vite.config.ts builds its `mangleProps` rule from
-// this list, and test/node/internal-properties.test.ts proves that no name on it is public (a type of ours not marked
-// `@internal`, the DOM, the ECMAScript library, Lit or jose), which renaming would break.
+// its member names can be renamed consistently across a bundle, unless something public uses the same name (a type of
+// ours not marked `@internal`, the DOM, the ECMAScript library, Lit or jose): such a name stays as it is. vite.config.ts
+// builds its `mangleProps` rule from renamingPlan(); test/node/internal-properties.test.ts checks the plan against the
+// built public types and the libraries, and the built bundles against the plan.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
@@ -19,6 +20,7 @@ export interface Declaration {
   internal: boolean;
   members: Member[];
 }
+
 /** What the browser bundles are made of (the framework wrappers are built apart, unminified). */
 export const MANGLED_SOURCES = ['src/element', 'src/protocol'].map((dir) => path.join(ROOT, dir));
 
@@ -49,8 +51,10 @@ function typeMembers(type: ts.TypeNode | undefined): ts.TypeElement[] {
   return [];
 }
 
-/** `[name, marked @internal itself]` for a member with a plain name; `#private` names are renamed by the minifier
- * already, and computed and quoted names are never renamed. */
+/**
+ * `[name, marked @internal itself]` for a member with a plain name; `#private` names are renamed by the minifier
+ * already, and computed and quoted names are never renamed.
+ */
 function member(node: ts.ClassElement | ts.TypeElement): Member | null {
   const { name } = node;
   return name && ts.isIdentifier(name) ? [name.text, isInternal(node)] : null;
