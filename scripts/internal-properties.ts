@@ -1,10 +1,10 @@
 // The property names the element's bundles may shorten, read from the source rather than kept by hand: the members
 // of every interface, type and class of src/element/ and src/protocol/ whose doc comment carries `@internal` (the
 // TypeScript convention for "not part of the public API"). Such an object is made and read by our own code only, so
-// its member names can be renamed consistently across a bundle, unless something public uses the same name (a type of
-// ours not marked `@internal`, the DOM, the ECMAScript library, Lit or jose): such a name stays as it is. vite.config.ts
-// builds its `mangleProps` rule from renamingPlan(); test/node/internal-properties.test.ts checks the plan against the
-// built public types and the libraries, and the built bundles against the plan.
+// its member names can be renamed consistently across a bundle, unless something public uses the same name (a type
+// of ours not marked `@internal`, the DOM, the ECMAScript library, Lit or jose): such a name stays as it is.
+// vite.config.ts builds its `mangleProps` rule from renamingPlan(); test/node/internal-properties.test.ts checks the
+// plan against the built public types and the libraries, and the built bundles against the plan.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';

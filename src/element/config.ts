@@ -23,7 +23,10 @@ export interface WidgetConfig {
   frame: FrameConfig;
 }
 
-/** @internal Bundle mode: the vendor's script, where its element takes the token from, and how it says and hears of expiry. */
+/**
+ * Bundle mode: the vendor's script, where its element takes the token from, and how it says and hears of expiry.
+ * @internal
+ */
 export interface VendorSettings {
   bundleUrl: URL | null;
   scriptOptions: BundleOptions;

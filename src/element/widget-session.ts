@@ -327,7 +327,10 @@ function notConfigured(message: string): SecureWidgetError {
   return new SecureWidgetError('config-invalid', message);
 }
 
-/** @internal A widget's token source: its broker, the key it is shared under (null: not shared), and the function it calls. */
+/**
+ * A widget's token source: its broker, the key it is shared under (null: not shared), and the function it calls.
+ * @internal
+ */
 interface TokenSourceHandle {
   key: string | CustomTokenFetcher | null;
   fetchToken: CustomTokenFetcher | null;

@@ -3,7 +3,10 @@ import { expiresAtHint, positiveNumber } from '../../protocol/token-rules.js';
 import { SecureWidgetError } from '../errors.js';
 import { MIN_TOKEN_LIFE } from '../../protocol/limits.js';
 
-/** @internal A token and what the browser may know about it. The browser cannot verify a token, only schedule around it. */
+/**
+ * A token and what the browser may know about it. The browser cannot verify a token, only schedule around it.
+ * @internal
+ */
 export interface TokenGrant {
   readonly token: string;
   /** When the token expires, in ms since the epoch by the LOCAL clock; null when nothing says (opaque token). */
