@@ -125,6 +125,26 @@ describe('config-key: the token goes into the config object the vendor element n
       ).to.equal(false);
     });
   }
+
+  it('a wrong config object added while the page still loads is reported once, not again at DOMContentLoaded', async () => {
+    globalConfig('qvBad', new URL('https://a.example'));
+    const scope = await testScope();
+    // The page as its parser leaves it mid-load: the element first, its vendor child later.
+    Object.defineProperty(document, 'readyState', { configurable: true, get: () => 'loading' });
+    later(() => delete (document as { readyState?: unknown }).readyState);
+    const target = mount(
+      `<secure-widget token-endpoint="${scope.endpoint}" config-key="qvToken"></secure-widget>`,
+    ).querySelector<SecureWidget>('secure-widget')!;
+    const log = recordEvents(target, ['secure-widget-error']);
+    await target.updateComplete;
+    target.insertAdjacentHTML('beforeend', '<config-vendor settings="qvBad"></config-vendor>');
+    expect((await nextEvent(target, 'secure-widget-error')).detail).to.include({ code: 'config-invalid' });
+    // The parser is done: the element's last look at its children happens in this dispatch.
+    delete (document as { readyState?: unknown }).readyState;
+    document.dispatchEvent(new Event('DOMContentLoaded'));
+    await nextTask();
+    expect(log.of('secure-widget-error')).to.have.length(1);
+  });
 });
 
 describe('applyToken: the hook for vendors of any other style', () => {

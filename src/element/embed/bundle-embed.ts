@@ -25,7 +25,8 @@ export interface BundleConfig {
  *   started already, as it does at once for a template (nothing of it runs without a token), else null;
  * - `shown`: the first token is on the element; the script loads or has run. A failed load goes back to `found`
  *   without it, so that the next token (refresh()) tries the script again;
- * - `closed`: the signal aborted; what was stamped is removed, and a load that ends now is nobody's news.
+ * - `closed`: the signal aborted, or the markup was found wrong (reported once, and not looked at again); what was
+ *   stamped is removed, and a load that ends now is nobody's news.
  */
 type BundlePhase =
   | { readonly name: 'searching'; readonly widget: null; token: string | null }
@@ -135,6 +136,8 @@ export class BundleEmbed implements Embed {
     try {
       widget = VendorSlot.find(this.#element, this.#config.target, parsed);
     } catch (error) {
+      // The search is over: the check at DOMContentLoaded must not report the same markup a second time.
+      this.#enter({ name: 'closed', widget: null });
       this.#host.fail(error as SecureWidgetError, false);
       return true;
     }
