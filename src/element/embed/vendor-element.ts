@@ -1,7 +1,8 @@
 import { SecureWidgetError } from '../errors.js';
 import type { ReloadReason } from '../recovery.js';
 import type { TokenTarget } from './token-target.js';
-import { reloadThroughGlobal, tokenSet, vendorGlobal, type Bystander } from './vendor-global.js';
+import type { Bystander } from '../page-state.js';
+import { reloadThroughGlobal, tokenSet, vendorGlobal } from './vendor-global.js';
 
 /**
  * React 19 and Vue 3 render a `<template>`'s children into the template element itself, where they are live: a vendor

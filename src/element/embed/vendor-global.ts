@@ -13,8 +13,6 @@ interface ReloadGlobal {
   reload(): unknown;
 }
 
-export type { Bystander };
-
 /** A token was put on a vendor element: a reload started later covers every token set before it. */
 export function tokenSet(): number {
   return (pageState.tokenClock += 1);
